@@ -1,0 +1,84 @@
+"""Browser discovery and launch, with the real Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from unbinder.browser import find_browser, launch
+from unbinder.errors import ExitCode, NoBrowser
+
+
+def test_env_override_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "my-chrome"
+    fake.write_text("#!/bin/sh\necho 'Chromium 1.2.3'\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("UNBINDER_BROWSER", str(fake))
+    info = find_browser()
+    assert info.path == fake
+    assert info.source == "UNBINDER_BROWSER"
+    assert info.version() == "Chromium 1.2.3"
+
+
+def test_env_override_that_is_not_executable_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UNBINDER_BROWSER", str(tmp_path / "missing"))
+    with pytest.raises(NoBrowser) as info:
+        find_browser()
+    assert "UNBINDER_BROWSER" in str(info.value)
+    assert info.value.exit_code == ExitCode.NO_BROWSER
+
+
+def test_nothing_found_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("UNBINDER_BROWSER", raising=False)
+    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path / "none"))
+    monkeypatch.setattr("unbinder.browser.shutil.which", lambda name: None)
+    monkeypatch.setattr("unbinder.browser._APP_PATHS", ())
+    with pytest.raises(NoBrowser) as info:
+        find_browser()
+    assert "apt-get install chromium" in str(info.value)
+    assert "UNBINDER_BROWSER" in str(info.value)
+
+
+def test_launches_found_chromium_and_reads_a_local_page(tmp_path: Path) -> None:
+    page_file = tmp_path / "hello.html"
+    page_file.write_text("<title>t</title><p id=msg>你好, local page</p>", encoding="utf-8")
+
+    async def read() -> str:
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as pw:
+            browser = await launch(pw)
+            try:
+                page = await browser.new_page()
+                await page.goto(page_file.as_uri())
+                return await page.locator("#msg").inner_text()
+            finally:
+                await browser.close()
+
+    assert asyncio.run(read()) == "你好, local page"
+
+
+def test_broken_executable_gives_no_browser_error(tmp_path: Path) -> None:
+    fake = tmp_path / "chrome"
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    from unbinder.browser import BrowserInfo
+
+    async def start() -> None:
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as pw:
+            await launch(pw, info=BrowserInfo(fake, "test"))
+
+    with pytest.raises(NoBrowser) as info:
+        asyncio.run(start())
+    assert "did not start" in str(info.value)
+    assert os.fspath(fake) in str(info.value)

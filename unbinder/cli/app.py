@@ -1,0 +1,93 @@
+"""The root command group, error handling at the edge, and shared option helpers."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from unbinder import __version__
+from unbinder.errors import ExitCode, UnbinderError
+
+# Commands register here by name -> "module:function"; imported when the group is built.
+_COMMANDS = {
+    "doctor": "unbinder.cli.doctor:doctor",
+}
+
+
+class UnbinderGroup(click.Group):
+    """Turns library errors into one line and an exit code; unexpected ones go to the debug log."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UnbinderError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(int(exc.exit_code))
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted.", err=True)
+            ctx.exit(int(ExitCode.INTERRUPTED))
+        except Exception as exc:
+            log = write_debug_log(exc)
+            where = f" Details: {log}" if log else ""
+            click.echo(
+                f"Error: unexpected failure ({type(exc).__name__}). Please report it.{where}",
+                err=True,
+            )
+            ctx.exit(int(ExitCode.PROBLEMS))
+
+
+def write_debug_log(exc: BaseException) -> str | None:
+    """Append the (redacted) traceback to the debug log; return its path, or None if impossible."""
+    from unbinder.paths import Paths, private_dir
+    from unbinder.redact import redact
+
+    try:
+        paths = Paths.from_env()
+        private_dir(paths.log_dir)
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        fd = os.open(paths.debug_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {stamp} unbinder {__version__}\n{redact(text)}\n")
+        return str(paths.debug_log)
+    except Exception:
+        return None
+
+
+@click.group(cls=UnbinderGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="unbinder")
+def cli() -> None:
+    """Find and remove the accounts still bound to a phone number before it is recycled.
+
+    Start with `unbinder audit` to see where a number is still bound, `unbinder unbind` to
+    move or remove a binding, and `unbinder report` for the evidence.
+
+    Example:
+
+        unbinder audit +86 138 0013 8000
+    """
+
+
+def _register() -> None:
+    import importlib
+
+    for name, target in _COMMANDS.items():
+        module_name, attr = target.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        cli.add_command(command, name)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="unbinder", windows_expand_args=False)
+    sys.exit(0)

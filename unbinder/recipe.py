@@ -1,0 +1,885 @@
+"""Load, validate and model platform recipes; publish their JSON Schema.
+
+A recipe is a YAML file (`recipes/<id>.yaml`) describing, for one platform, how to find out
+whether a number is still bound and how to change or remove the binding. This module is the only
+place where recipe dicts exist: it loads YAML safely (no tags beyond plain data, no anchors or
+aliases, bounded size and depth), validates it against the models below, and hands out frozen
+models. Every error names `file:line`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from unbinder.errors import RecipeError, UnknownPlatform
+from unbinder.paths import recipes_dir
+
+MAX_RECIPE_BYTES = 256 * 1024
+MAX_DEPTH = 40
+MAX_STEP_TIMEOUT = 120.0
+MAX_FLOW_TIMEOUT = 900.0
+MAX_HUMAN_TIMEOUT = 1800.0
+MAX_RETRIES = 5
+SCHEMA_URL = "https://unbinder.dev/schema/recipe.json"
+
+Status = Literal["working", "degraded", "broken", "unverified"]
+CheckStatus = Literal["bound", "not_bound", "needs_human", "rate_limited", "unknown", "error"]
+HumanKind = Literal["captcha", "sms_code", "login", "risk_control", "identity", "bot_wall", "other"]
+Category = Literal[
+    "payment",
+    "bank",
+    "shopping",
+    "delivery",
+    "social",
+    "messaging",
+    "travel",
+    "government",
+    "email",
+    "search",
+    "video",
+    "work",
+    "other",
+]
+FLOW_NAMES = ("check", "verify", "change", "unbind")
+LOCALES = ("en", "zh-CN")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-zA-Z0-9_]+)\}")
+PHONE_FIELDS = ("e164", "national", "national_digits", "country_code", "masked")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- text
+
+
+class Localized(_Model):
+    """A text in English and (optionally) Simplified Chinese."""
+
+    en: str
+    zh_CN: str | None = Field(default=None, alias="zh-CN")
+
+    def get(self, lang: str) -> str:
+        if lang.lower().startswith("zh") and self.zh_CN:
+            return self.zh_CN
+        return self.en
+
+
+class LocalizedList(_Model):
+    """A list of lines (steps) in English and (optionally) Simplified Chinese."""
+
+    en: list[str]
+    zh_CN: list[str] | None = Field(default=None, alias="zh-CN")
+
+    def get(self, lang: str) -> list[str]:
+        if lang.lower().startswith("zh") and self.zh_CN:
+            return self.zh_CN
+        return self.en
+
+
+# --------------------------------------------------------------------------- selectors
+
+_LOCATOR_KINDS = ("role", "label", "placeholder", "text", "regex", "testid", "css", "xpath")
+
+
+class Alternative(_Model):
+    """One way to find an element. Exactly one locator kind; `frame` looks inside an iframe."""
+
+    role: str | None = None
+    name: str | None = Field(default=None, description="accessible name, with `role`")
+    exact: bool = False
+    label: str | None = None
+    placeholder: str | None = None
+    text: str | list[str] | None = None
+    regex: str | None = Field(default=None, description="text matching this regular expression")
+    testid: str | None = None
+    css: str | None = None
+    xpath: str | None = None
+    frame: str | None = Field(default=None, description="CSS selector of the iframe to look in")
+    nth: int | None = Field(default=None, ge=0, le=50)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Alternative:
+        kinds = [k for k in _LOCATOR_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(
+                "a selector alternative needs exactly one of "
+                + ", ".join(_LOCATOR_KINDS)
+                + (f" (found {', '.join(kinds)})" if kinds else "")
+            )
+        if self.name is not None and self.role is None:
+            raise ValueError("`name` goes with `role`")
+        if self.regex is not None:
+            _compile_regex(self.regex)
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in _LOCATOR_KINDS if getattr(self, k) is not None)
+
+    def describe(self) -> str:
+        kind = self.kind
+        value = getattr(self, kind)
+        text = f"{kind}={value!r}"
+        if kind == "role" and self.name:
+            text += f" name={self.name!r}"
+        if self.frame:
+            text += f" in frame {self.frame!r}"
+        return text
+
+
+def _compile_regex(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+class ResponseMatch(_Model):
+    """A network response: URL pattern, and optionally its status and a JSON value."""
+
+    url: str = Field(description="glob (`**/api/check*`) or regex (`re:...`) of the URL")
+    status: int | list[int] | None = None
+    json_path: str | None = Field(
+        default=None, alias="json", description="dotted path, e.g. data.exists"
+    )
+    equals: Any = None
+    one_of: list[Any] | None = Field(default=None, alias="in")
+    matches: str | None = None
+    exists: bool | None = None
+
+
+class VarMatch(_Model):
+    """A variable extracted earlier in the flow."""
+
+    name: str
+    equals: str | None = None
+    matches: str | None = None
+    exists: bool | None = None
+
+
+class Condition(_Model):
+    """Something that holds on the page now: exactly one kind."""
+
+    visible: str | None = Field(default=None, description="selector name")
+    hidden: str | None = Field(default=None, description="selector name")
+    text: str | list[str] | None = Field(default=None, description="text on the page (any of)")
+    regex: str | None = None
+    frame: str | None = Field(default=None, description="with text/regex: the iframe to look in")
+    url: str | None = Field(default=None, description="glob or `re:` regex of the page URL")
+    response: ResponseMatch | None = None
+    var: VarMatch | None = None
+    status: int | list[int] | None = Field(default=None, description="HTTP status of the page")
+    any: list[Condition] | None = None
+    all: list[Condition] | None = None
+    not_: Condition | None = Field(default=None, alias="not")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Condition:
+        kinds = [k for k in CONDITION_KINDS if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(
+                "a condition needs exactly one of visible, hidden, text, regex, url, response, "
+                "var, status, any, all, not" + (f" (found {', '.join(kinds)})" if kinds else "")
+            )
+        if self.frame is not None and kinds[0] not in ("text", "regex"):
+            raise ValueError("`frame` goes with `text` or `regex`")
+        if self.regex is not None:
+            _compile_regex(self.regex)
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in CONDITION_KINDS if getattr(self, k) is not None)
+
+
+CONDITION_KINDS = (
+    "visible",
+    "hidden",
+    "text",
+    "regex",
+    "url",
+    "response",
+    "var",
+    "status",
+    "any",
+    "all",
+    "not_",
+)
+
+
+# --------------------------------------------------------------------------- steps
+
+
+class _StepBase(_Model):
+    optional: bool = Field(default=False, description="a failure of this step is not an error")
+    label: str | None = Field(default=None, description="shown in progress and errors")
+    timeout: float | None = Field(default=None, gt=0, le=MAX_STEP_TIMEOUT, description="seconds")
+
+
+class Target(_Model):
+    target: str = Field(description="selector name")
+
+
+class GotoArgs(_Model):
+    url: str
+    wait_until: Literal["commit", "domcontentloaded", "load", "networkidle"] = "domcontentloaded"
+
+
+class FillArgs(_Model):
+    target: str
+    value: str
+
+
+class ClickArgs(_Model):
+    target: str
+    destructive: bool = Field(default=False, description="irreversible: needs a confirm before it")
+    popup: bool = Field(default=False, description="the click opens a window; continue in it")
+    force: bool = False
+
+
+class PressArgs(_Model):
+    key: str
+    target: str | None = None
+
+
+class SelectArgs(_Model):
+    target: str
+    value: str
+
+
+class ExtractArgs(_Model):
+    into: str
+    target: str | None = None
+    attribute: str | None = None
+    regex: str | None = Field(default=None, description="keep group 1 (or the whole match)")
+    response: ResponseMatch | None = None
+
+    @model_validator(mode="after")
+    def _source(self) -> ExtractArgs:
+        if (self.target is None) == (self.response is None):
+            raise ValueError("extract needs exactly one of `target` or `response`")
+        if self.regex is not None:
+            _compile_regex(self.regex)
+        return self
+
+
+class WaitResponseArgs(_Model):
+    url: str
+    status: int | list[int] | None = None
+    json_path: str | None = Field(default=None, alias="json")
+    into: str | None = None
+
+
+class IfArgs(_Model):
+    condition: Condition
+    then: list[Step] = Field(min_length=1)
+    else_: list[Step] = Field(default_factory=list, alias="else")
+
+
+class RetryArgs(_Model):
+    times: int = Field(ge=1, le=MAX_RETRIES)
+    steps: list[Step] = Field(min_length=1)
+    until: Condition
+    delay: float = Field(default=1.0, ge=0, le=30)
+
+
+class HumanArgs(_Model):
+    kind: HumanKind
+    prompt: Localized
+    until: Condition | None = Field(default=None, description="resume when this holds")
+    timeout: float = Field(default=600, gt=0, le=MAX_HUMAN_TIMEOUT)
+
+
+class ConfirmArgs(_Model):
+    action: Localized
+
+
+class ScreenshotArgs(_Model):
+    name: str = Field(pattern=r"^[a-z0-9_\-]{1,40}$")
+    full_page: bool = False
+
+
+class ExpectArgs(_Model):
+    condition: Condition
+    message: str | None = None
+
+
+class OutcomeArgs(_Model):
+    status: str
+    kind: HumanKind | None = None
+    note: str | None = None
+
+
+# Each step is a mapping with exactly one of these action keys plus the common keys.
+STEP_KINDS = (
+    "goto",
+    "fill",
+    "click",
+    "press",
+    "select",
+    "check",
+    "wait_for",
+    "wait_for_url",
+    "wait_for_response",
+    "extract",
+    "if",
+    "retry",
+    "human",
+    "confirm",
+    "screenshot",
+    "expect",
+    "outcome",
+)
+
+
+class Step(_StepBase):
+    """One step: exactly one of the action keys, plus `optional`, `label`, `timeout`."""
+
+    goto: str | GotoArgs | None = None
+    fill: FillArgs | None = None
+    click: str | ClickArgs | None = None
+    press: PressArgs | None = None
+    select: SelectArgs | None = None
+    check: str | Target | None = None
+    wait_for: Condition | None = None
+    wait_for_url: str | None = None
+    wait_for_response: WaitResponseArgs | None = None
+    extract: ExtractArgs | None = None
+    if_: IfArgs | None = Field(default=None, alias="if")
+    retry: RetryArgs | None = None
+    human: HumanArgs | None = None
+    confirm: ConfirmArgs | None = None
+    screenshot: str | ScreenshotArgs | None = None
+    expect: ExpectArgs | None = None
+    outcome: OutcomeArgs | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_action(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError("a step is a mapping with one action key, e.g. {click: submit}")
+        actions = [k for k in data if k in STEP_KINDS]
+        unknown = [k for k in data if k not in STEP_KINDS and k not in _StepBase.model_fields]
+        if unknown:
+            hint = _did_you_mean(str(unknown[0]), STEP_KINDS)
+            raise ValueError(f"unknown step {unknown[0]!r}{hint}")
+        if len(actions) != 1:
+            raise ValueError(
+                "a step needs exactly one action key"
+                + (f" (found {', '.join(actions)})" if actions else f" ({', '.join(STEP_KINDS)})")
+            )
+        return data
+
+    @property
+    def action(self) -> str:
+        for key in STEP_KINDS:
+            if getattr(self, "if_" if key == "if" else key) is not None:
+                return key
+        raise AssertionError("validated step without an action")
+
+    @property
+    def args(self) -> Any:
+        return getattr(self, "if_" if self.action == "if" else self.action)
+
+    def describe(self) -> str:
+        if self.label:
+            return self.label
+        args = self.args
+        if isinstance(args, str):
+            return f"{self.action} {args}"
+        target = getattr(args, "target", None) or getattr(args, "url", None) or ""
+        return f"{self.action} {target}".strip()
+
+
+def _did_you_mean(word: str, options: Iterable[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --------------------------------------------------------------------------- flows
+
+
+class SideEffects(_Model):
+    """What running a flow does to the world besides reading."""
+
+    sends_sms: bool = False
+    notifies_owner: bool = False
+    destructive: bool = False
+
+    def any(self) -> bool:
+        return self.sends_sms or self.notifies_owner or self.destructive
+
+    def names(self) -> list[str]:
+        return [n for n in ("sends_sms", "notifies_owner", "destructive") if getattr(self, n)]
+
+
+class Rule(_Model):
+    """A detect rule: when the condition holds, the flow ends with this outcome."""
+
+    when: Condition
+    outcome: CheckStatus
+    kind: HumanKind | None = None
+    evidence: str = Field(description="what the match proves, for the report")
+
+    @property
+    def is_blocker(self) -> bool:
+        """Captchas, risk control, rate limits and bot walls win over verdicts."""
+        return self.outcome in ("needs_human", "rate_limited")
+
+
+class Flow(_Model):
+    """A browser flow: steps, then a race of detect rules."""
+
+    description: Localized | None = None
+    side_effects: SideEffects = SideEffects()
+    requires_login: bool = False
+    timeout: float = Field(default=90, gt=0, le=MAX_FLOW_TIMEOUT, description="seconds, whole flow")
+    detect_timeout: float = Field(default=15, gt=0, le=MAX_STEP_TIMEOUT)
+    steps: list[Step] = Field(default_factory=list)
+    detect: list[Rule] = Field(default_factory=list)
+
+    def walk(self) -> Iterator[Step]:
+        """Every step, nested ones included, in order."""
+        yield from _walk(self.steps)
+
+
+def _walk(steps: Iterable[Step]) -> Iterator[Step]:
+    for step in steps:
+        yield step
+        if step.if_ is not None:
+            yield from _walk(step.if_.then)
+            yield from _walk(step.if_.else_)
+        if step.retry is not None:
+            yield from _walk(step.retry.steps)
+
+
+class ManualFlow(_Model):
+    """Steps a person follows where the web offers no way (app-only platforms)."""
+
+    why: Localized | None = None
+    url: str | None = None
+    steps: LocalizedList
+
+
+class Flows(_Model):
+    check: Flow | None = None
+    verify: Flow | None = None
+    change: Flow | None = None
+    unbind: Flow | None = None
+    manual: ManualFlow | None = None
+
+    def automated(self) -> dict[str, Flow]:
+        return {n: f for n in FLOW_NAMES if (f := getattr(self, n)) is not None}
+
+
+class Limits(_Model):
+    min_interval: float = Field(
+        default=3600, ge=0, le=30 * 86400, description="seconds between checks of one number"
+    )
+    max_retries: int = Field(default=2, ge=0, le=MAX_RETRIES, description="on rate_limited")
+    backoff: float = Field(default=5, ge=0, le=300, description="seconds, doubled each retry")
+
+
+class TestExpect(_Model):
+    outcome: str
+    kind: HumanKind | None = None
+    evidence: str | None = Field(default=None, description="substring of the evidence")
+    degraded: bool | None = None
+    vars: dict[str, str] | None = None
+    blocked: list[str] | None = Field(default=None, description="hosts the guard must block")
+    state: dict[str, Any] | None = Field(default=None, description="replica state after the flow")
+
+
+class HumanScript(_Model):
+    """What the scripted human does at each hand-off in a test (steps on the replica)."""
+
+    login: list[Step] | None = None
+    sms_code: list[Step] | None = None
+    captcha: list[Step] | None = None
+    identity: list[Step] | None = None
+    risk_control: list[Step] | None = None
+    other: list[Step] | None = None
+    confirm: bool = True
+
+
+class RecipeTest(_Model):
+    name: str
+    flow: Literal["check", "verify", "change", "unbind"] = "check"
+    scenario: str = "default"
+    phone: str
+    new_phone: str | None = None
+    region: str | None = None
+    human: HumanScript | None = None
+    expect: TestExpect
+
+
+class Recipe(_Model):
+    """One platform."""
+
+    schema_ref: str | None = Field(default=None, alias="$schema")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]{1,39}$")
+    name: Localized
+    regions: list[str] = Field(min_length=1)
+    category: Category = "other"
+    harm: int = Field(default=3, ge=1, le=5, description="5: money or identity at stake")
+    homepage: str
+    domains: list[str] = Field(default_factory=list)
+    status: Status = "unverified"
+    last_verified: str | None = None
+    maintainers: list[str] = Field(default_factory=list)
+    demo: bool = Field(default=False, description="a built-in offline demo platform")
+    notes: Localized | None = None
+    selectors: dict[str, list[Alternative]] = Field(default_factory=dict)
+    flows: Flows
+    limits: Limits = Limits()
+    tests: list[RecipeTest] = Field(default_factory=list)
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        for d in value:
+            if not re.fullmatch(r"[a-z0-9\-]+(\.[a-z0-9\-]+)+", d):
+                raise ValueError(f"{d!r} is not a host name (write example.com, no scheme)")
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> list[str]:
+        for r in value:
+            if not re.fullmatch(r"[A-Z]{2}|GLOBAL", r):
+                raise ValueError(f"{r!r} is not a region (use CN, US, GB... or GLOBAL)")
+        return value
+
+    @field_validator("selectors")
+    @classmethod
+    def _selectors(cls, value: dict[str, list[Alternative]]) -> dict[str, list[Alternative]]:
+        for name, alts in value.items():
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", name):
+                raise ValueError(f"selector name {name!r} must be lower_snake_case")
+            if not alts:
+                raise ValueError(f"selector {name!r} has no alternatives")
+        return value
+
+    @model_validator(mode="after")
+    def _has_flow(self) -> Recipe:
+        if not self.flows.automated() and self.flows.manual is None:
+            raise ValueError(
+                "a recipe needs at least one flow (check, verify, change, unbind, manual)"
+            )
+        if self.domains == [] and self.flows.automated():
+            raise ValueError("a recipe with browser flows must list its `domains`")
+        return self
+
+    def allows_host(self, host: str) -> bool:
+        """Is `host` one of the recipe's domains or a subdomain of one?"""
+        host = host.lower().rstrip(".")
+        return any(host == d or host.endswith("." + d) for d in self.domains)
+
+
+# Recursive models need their forward references resolved.
+for _model in (Condition, IfArgs, RetryArgs, Step, Flow, HumanScript):
+    _model.model_rebuild()
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True)
+class LoadedRecipe:
+    """A validated recipe with where it came from."""
+
+    recipe: Recipe
+    path: Path
+    digest: str  # sha256 of the file, first 12 hex digits: the recipe's version
+    lines: dict[tuple[Any, ...], int]
+
+    @property
+    def id(self) -> str:
+        return self.recipe.id
+
+    def line_of(self, loc: Iterable[Any]) -> int:
+        """The line of the nearest known key on the path `loc` (1-based)."""
+        key = tuple(loc)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return 1
+
+
+class _Problem(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _compose(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """Safe-load YAML into plain data plus a map from key paths to line numbers."""
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_cls(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise _Problem(1, "the file is empty")
+        lines: dict[tuple[Any, ...], int] = {}
+        _map_lines(node, (), lines, set(), 0)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = exc.problem or "invalid YAML"
+        if "could not determine a constructor" in problem or "python/" in (problem or ""):
+            tag = re.search(r"tag '([^']+)'", problem)
+            raise _Problem(
+                line,
+                f"YAML tag {tag.group(1) if tag else ''} is not allowed: recipes are plain data "
+                "and can never run code",
+            ) from None
+        raise _Problem(line, f"invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise _Problem(1, f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+
+def _map_lines(
+    node: Any, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], seen: set[int], depth: int
+) -> None:
+    if id(node) in seen:
+        raise _Problem(
+            node.start_mark.line + 1,
+            "YAML anchors and aliases (&name, *name) are not allowed in recipes; "
+            "write the value out",
+        )
+    seen.add(id(node))
+    if depth > MAX_DEPTH:
+        raise _Problem(node.start_mark.line + 1, f"nesting deeper than {MAX_DEPTH} levels")
+    if node.tag not in _PLAIN_TAGS:
+        raise _Problem(
+            node.start_mark.line + 1,
+            f"YAML tag {node.tag} is not allowed: recipes are plain data and can never run code",
+        )
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _map_lines(value_node, path + (key,), lines, seen, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _map_lines(item, path + (index,), lines, seen, depth + 1)
+
+
+def _field_aliases(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Pydantic error locations use field names; the YAML uses aliases."""
+    alias = {
+        "if_": "if",
+        "else_": "else",
+        "not_": "not",
+        "zh_CN": "zh-CN",
+        "json_path": "json",
+        "one_of": "in",
+        "schema_ref": "$schema",
+    }
+    out: list[Any] = []
+    for part in loc:
+        if isinstance(part, str) and part in alias:
+            out.append(alias[part])
+        elif isinstance(part, str) and ("[" in part or part.startswith("function-")):
+            continue  # union branch names such as 'str' or 'GotoArgs' are not in the file
+        else:
+            out.append(part)
+    return tuple(out)
+
+
+def _format_validation(exc: ValidationError, lines: dict[tuple[Any, ...], int]) -> list[_Problem]:
+    problems: list[_Problem] = []
+    seen: set[tuple[int, str]] = set()
+    for err in exc.errors(include_url=False):
+        loc = _field_aliases(tuple(err["loc"]))
+        # Drop union-branch noise: a str-or-model field reports both branches.
+        loc = tuple(
+            p
+            for p in loc
+            if p
+            not in (
+                "str",
+                "GotoArgs",
+                "ClickArgs",
+                "Target",
+                "ScreenshotArgs",
+                "list[str]",
+                "list[Condition]",
+            )
+        )
+        key = loc
+        while key and key not in lines:
+            key = key[:-1]
+        line = lines.get(key, 1)
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            parent = loc[:-1]
+            message = f"unknown key {loc[-1]!r}" + (
+                f" in {'.'.join(map(str, parent))}" if parent else ""
+            )
+            message += _did_you_mean(str(loc[-1]), _known_keys_hint(loc))
+        elif err["type"] == "missing":
+            message = f"{where}: required key {loc[-1]!r} is missing"
+        else:
+            message = f"{where}: {message}"
+        if (line, message) not in seen:
+            seen.add((line, message))
+            problems.append(_Problem(line, message))
+    return problems
+
+
+def _known_keys_hint(loc: tuple[Any, ...]) -> list[str]:
+    top = [f.alias or n for n, f in Recipe.model_fields.items()]
+    step = list(STEP_KINDS) + list(_StepBase.model_fields)
+    return (
+        top
+        + step
+        + ["side_effects", "requires_login", "steps", "detect", "timeout", "detect_timeout"]
+    )
+
+
+def parse_recipe(text: str, path: Path) -> LoadedRecipe:
+    """Validate recipe text. Raise RecipeError('file:line: message') listing every problem."""
+    problems = recipe_problems(text, path)
+    if isinstance(problems, LoadedRecipe):
+        return problems
+    raise RecipeError("; ".join(problems))
+
+
+def recipe_problems(text: str, path: Path) -> LoadedRecipe | list[str]:
+    """The loaded recipe, or every `file:line: message` problem with it."""
+    if len(text.encode("utf-8", "replace")) > MAX_RECIPE_BYTES:
+        return [f"{path}:1: recipe is larger than {MAX_RECIPE_BYTES // 1024} KiB"]
+    try:
+        data, lines = _compose(text)
+    except _Problem as problem:
+        return [f"{path}:{problem.line}: {problem.message}"]
+    if not isinstance(data, dict):
+        return [f"{path}:1: a recipe is a mapping of keys (id, name, flows, ...)"]
+    try:
+        recipe = Recipe.model_validate(data)
+    except ValidationError as exc:
+        return [f"{path}:{p.line}: {p.message}" for p in _format_validation(exc, lines)]
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return LoadedRecipe(recipe=recipe, path=path, digest=digest, lines=lines)
+
+
+def load_recipe_file(path: Path) -> LoadedRecipe:
+    """Load one recipe file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"{path}: cannot read recipe: {exc}") from None
+    return parse_recipe(text, path)
+
+
+def recipe_files(directory: Path | None = None) -> list[Path]:
+    """The recipe files in `directory` (default: the shipped recipes), sorted by name."""
+    directory = directory or recipes_dir()
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.yaml") if not p.name.startswith("_"))
+
+
+def load_all_report(
+    directory: Path | None = None,
+) -> tuple[list[LoadedRecipe], list[tuple[Path, str]]]:
+    """Every recipe that loads, and (path, first problem) for each that does not."""
+    loaded: list[LoadedRecipe] = []
+    failures: list[tuple[Path, str]] = []
+    for path in recipe_files(directory):
+        try:
+            loaded.append(load_recipe_file(path))
+        except RecipeError as exc:
+            failures.append((path, exc.message))
+    return loaded, failures
+
+
+def load_all(directory: Path | None = None) -> list[LoadedRecipe]:
+    """Every shipped recipe. A broken one is an error naming file and line."""
+    loaded, failures = load_all_report(directory)
+    if failures:
+        path, message = failures[0]
+        raise RecipeError(message, hint=f"Run `unbinder recipes lint {path}` for every problem.")
+    return loaded
+
+
+def find_recipe(platform_id: str, directory: Path | None = None) -> LoadedRecipe:
+    """The recipe with this id, or UnknownPlatform listing close ids."""
+    directory = directory or recipes_dir()
+    path = directory / f"{platform_id}.yaml"
+    if re.fullmatch(r"[a-z0-9][a-z0-9\-]{0,39}", platform_id) and path.is_file():
+        return load_recipe_file(path)
+    ids = [p.stem for p in recipe_files(directory)]
+    raise UnknownPlatform(
+        f"no recipe for platform {platform_id!r}{_did_you_mean(platform_id, ids)}.",
+        hint="`unbinder recipes list` shows every platform.",
+    )
+
+
+def select_recipes(
+    ids: Iterable[str] = (),
+    *,
+    region: str | None = None,
+    include_demo: bool = False,
+    directory: Path | None = None,
+) -> list[LoadedRecipe]:
+    """Recipes by id (in the given order), or all (optionally of one region)."""
+    wanted = list(ids)
+    if wanted:
+        chosen = [find_recipe(i, directory) for i in dict.fromkeys(wanted)]
+    else:
+        chosen = [r for r in load_all(directory) if include_demo or not r.recipe.demo]
+    if region:
+        region = region.upper()
+        chosen = [r for r in chosen if region in r.recipe.regions or "GLOBAL" in r.recipe.regions]
+    return chosen
+
+
+def json_schema() -> dict[str, Any]:
+    """The recipe JSON Schema (the file recipes/schema.json is generated from this)."""
+    schema = Recipe.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = SCHEMA_URL
+    schema["title"] = "unbinder recipe"
+    return schema
