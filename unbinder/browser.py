@@ -8,6 +8,7 @@ Discovery order (the Makefile's set-up uses the same order through `python -m un
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
@@ -21,7 +22,9 @@ from typing import TYPE_CHECKING
 from unbinder.errors import NoBrowser
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Playwright
+    from playwright.async_api import Browser, BrowserContext, Playwright
+
+    from unbinder.guard import DomainGuard
 
 # Quiet, offline-friendly flags: no background traffic to Google, no first-run UI.
 BASE_ARGS = [
@@ -184,6 +187,100 @@ def _main(argv: list[str]) -> int:
     if "--quiet" not in argv:
         print(f"{info.path} ({info.source})")
     return 0
+
+
+class BrowserSession:
+    """One Playwright, one browser, one blackhole proxy; guarded contexts on demand.
+
+    Use as `async with BrowserSession() as session:`. Every context it opens is isolated (its own
+    cookies and storage) and can reach only its recipe's domains (see unbinder/guard.py).
+    """
+
+    def __init__(self, *, headless: bool = True, info: BrowserInfo | None = None) -> None:
+        from unbinder.guard import Blackhole
+
+        self.headless = headless
+        self.info = info
+        self.blackhole = Blackhole()
+        self._pw_manager: object | None = None
+        self._pw: Playwright | None = None
+        self.browser: Browser | None = None
+
+    async def __aenter__(self) -> BrowserSession:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        from playwright.async_api import async_playwright
+
+        info = self.info or find_browser()  # fail fast, before anything starts
+        await self.blackhole.start()
+        manager = async_playwright()
+        self._pw_manager = manager
+        self._pw = await manager.start()
+        try:
+            self.browser = await launch(self._pw, headless=self.headless, info=info)
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        from playwright.async_api import Error as PlaywrightError
+
+        if self.browser is not None:
+            with contextlib.suppress(PlaywrightError):
+                await self.browser.close()
+            self.browser = None
+        if self._pw is not None:
+            await self._pw.stop()
+            self._pw = None
+        await self.blackhole.close()
+
+    async def open_context(
+        self,
+        domains: tuple[str, ...] | list[str],
+        *,
+        serve: object | None = None,
+        locale: str = "en-US",
+        storage_state: dict[str, object] | None = None,
+    ) -> GuardedContext:
+        """A fresh context that may reach only `domains`; `serve` answers requests offline."""
+        from unbinder.guard import DomainGuard, install_route_guard
+
+        if self.browser is None:
+            raise RuntimeError("BrowserSession.open_context before start()")
+        guard = DomainGuard(tuple(domains), fixture_mode=serve is not None)
+        self.blackhole.attach(guard)
+        context = await self.browser.new_context(
+            proxy=guard.proxy_settings(self.blackhole.server_url),  # type: ignore[arg-type]
+            service_workers="block",
+            locale=locale,
+            timezone_id="Asia/Shanghai" if locale.startswith("zh") else "UTC",
+            viewport={"width": 1280, "height": 800},
+            accept_downloads=False,
+            storage_state=storage_state,  # type: ignore[arg-type]
+        )
+        await install_route_guard(context, guard, serve)  # type: ignore[arg-type]
+        return GuardedContext(self, context, guard)
+
+
+@dataclass
+class GuardedContext:
+    """A browser context with the guard that watches it."""
+
+    session: BrowserSession
+    context: BrowserContext
+    guard: DomainGuard
+
+    async def close(self) -> None:
+        from playwright.async_api import Error as PlaywrightError
+
+        self.session.blackhole.detach(self.guard)
+        with contextlib.suppress(PlaywrightError):
+            await self.context.close()
 
 
 if __name__ == "__main__":

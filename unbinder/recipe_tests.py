@@ -1,0 +1,167 @@
+"""Run the tests embedded in recipes (`tests:`) against their offline replicas.
+
+Used by `unbinder recipes test` and by the pytest plugin. A failed test reports what was observed
+as a YAML `expect:` block, ready to paste into the recipe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from unbinder.engine import Outcome, run_flow
+from unbinder.human import ScriptedHuman
+from unbinder.phone import parse_phone
+from unbinder.recipe import LoadedRecipe, RecipeTest
+from unbinder.replica import Replica
+
+
+@dataclass
+class TestResult:
+    """One embedded test: passed or not, with what was observed."""
+
+    recipe: LoadedRecipe
+    test: RecipeTest
+    index: int
+    outcome: Outcome | None = None
+    problems: list[str] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+    @property
+    def name(self) -> str:
+        return f"{self.recipe.id}: {self.test.name}"
+
+    def where(self) -> str:
+        """`file:line` of the test in its recipe."""
+        return f"{self.recipe.path}:{self.recipe.line_of(('tests', self.index))}"
+
+    def observed(self) -> str:
+        """What happened, as an `expect:` block to paste into the recipe."""
+        if self.outcome is None:
+            return ""
+        o = self.outcome
+        expect: dict[str, Any] = {"outcome": o.status}
+        if o.kind:
+            expect["kind"] = o.kind
+        if o.evidence is not None:
+            expect["evidence"] = o.evidence.matched
+        if o.variables:
+            expect["vars"] = dict(o.variables)
+        if o.blocked:
+            expect["blocked"] = sorted({b.host for b in o.blocked})
+        if o.degraded:
+            expect["degraded"] = True
+        text = yaml.safe_dump({"expect": expect}, allow_unicode=True, sort_keys=False, width=1000)
+        details = []
+        if o.failure is not None:
+            details.append(f"# failed at {o.failure.describe()}")
+        if o.reason:
+            details.append(f"# reason: {o.reason}")
+        details += [f"# warning: {w}" for w in o.warnings]
+        return "\n".join([*details, text.rstrip()])
+
+
+async def run_test(
+    session: Any, loaded: LoadedRecipe, test: RecipeTest, index: int, fixtures: Path | None = None
+) -> TestResult:
+    """Run one embedded test in a fresh context against its replica scenario."""
+    result = TestResult(loaded, test, index)
+    try:
+        replica = Replica.load(loaded.id, test.scenario, fixtures)
+        phone = parse_phone(test.phone, test.region, require_mobile=False)
+        new_phone = (
+            parse_phone(test.new_phone, test.region, require_mobile=False)
+            if test.new_phone
+            else None
+        )
+    except Exception as exc:
+        result.problems.append(str(exc))
+        return result
+    human = ScriptedHuman(test.human, lang="zh-CN") if test.human is not None else None
+    outcome = await run_flow(
+        session,
+        loaded,
+        test.flow,
+        phone,
+        new_phone=new_phone,
+        human=human,
+        replica=replica,
+        screenshots=False,
+    )
+    result.outcome = outcome
+    result.state = replica.state.snapshot()
+    result.problems = _compare(test, outcome, replica, human)
+    return result
+
+
+def _compare(
+    test: RecipeTest, outcome: Outcome, replica: Replica, human: ScriptedHuman | None
+) -> list[str]:
+    expect = test.expect
+    problems: list[str] = []
+    if outcome.status != expect.outcome:
+        problems.append(f"outcome is {outcome.status!r}, expected {expect.outcome!r}")
+    if expect.kind is not None and outcome.kind != expect.kind:
+        problems.append(f"kind is {outcome.kind!r}, expected {expect.kind!r}")
+    if expect.evidence is not None:
+        seen = outcome.evidence.rule + " " + outcome.evidence.matched if outcome.evidence else ""
+        if expect.evidence not in seen:
+            problems.append(f"evidence {seen!r} does not contain {expect.evidence!r}")
+    if expect.degraded is not None and outcome.degraded != expect.degraded:
+        problems.append(f"degraded is {outcome.degraded}, expected {expect.degraded}")
+    for name, value in (expect.vars or {}).items():
+        if outcome.variables.get(name) != value:
+            problems.append(
+                f"variable {name} is {outcome.variables.get(name)!r}, expected {value!r}"
+            )
+    if expect.blocked is not None:
+        hosts = {b.host for b in outcome.blocked}
+        missing = [h for h in expect.blocked if h not in hosts]
+        if missing:
+            problems.append(f"expected blocked requests to {missing}, saw {sorted(hosts)}")
+    for path, value in (expect.state or {}).items():
+        try:
+            actual = replica.state.get(path)
+        except (KeyError, IndexError, ValueError):
+            problems.append(f"replica state has no {path}")
+            continue
+        if actual != value:
+            problems.append(f"replica state {path} is {actual!r}, expected {value!r}")
+    declined = test.human is not None and test.human.confirm is False
+    if human is not None and declined and not human.confirmations:
+        problems.append("the flow never asked for a confirmation")
+    return problems
+
+
+def select_tests(
+    recipes: Iterable[LoadedRecipe],
+) -> list[tuple[LoadedRecipe, RecipeTest, int]]:
+    return [(r, t, i) for r in recipes for i, t in enumerate(r.recipe.tests)]
+
+
+async def run_tests_async(
+    recipes: Iterable[LoadedRecipe], *, concurrency: int = 4, fixtures: Path | None = None
+) -> list[TestResult]:
+    """Every embedded test of `recipes`, a few at a time in one browser."""
+    from unbinder.browser import BrowserSession
+
+    cases = select_tests(recipes)
+    results: list[TestResult | None] = [None] * len(cases)
+    gate = asyncio.Semaphore(max(1, concurrency))
+    async with BrowserSession() as session:
+
+        async def one(i: int, case: tuple[LoadedRecipe, RecipeTest, int]) -> None:
+            async with gate:
+                results[i] = await run_test(session, case[0], case[1], case[2], fixtures)
+
+        await asyncio.gather(*(one(i, c) for i, c in enumerate(cases)))
+    return [r for r in results if r is not None]

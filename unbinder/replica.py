@@ -1,0 +1,517 @@
+"""Offline replicas: answer a recipe's requests from `fixtures/<id>/` with a small fake backend.
+
+A replica is declared in `fixtures/<id>/replica.yaml`:
+
+- `routes`: each matches a method and a URL (exact or glob, no query) and either serves a `page`
+  (a file of the fixture folder) or runs a built-in backend `action` (lookup, login, send_code,
+  change_phone, unbind_phone, me, ...) whose named result picks a response from `respond`.
+- `scenarios`: the world the replica starts in: which accounts exist (and their numbers), who is
+  logged in, and `gates` that put obstacles in front of routes (captcha, rate limit, risk control,
+  an HTTP status, latency, a hang).
+
+Pages are plain HTML+JS in the platform's language that call these routes like the real site calls
+its API. Nothing here runs recipe-supplied code: actions are a fixed vocabulary.
+A replica's state lives in memory only (numbers never reach disk); tests read it after a flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import json
+import mimetypes
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import parse_qs, urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from unbinder.errors import RecipeError
+from unbinder.paths import fixtures_dir
+from unbinder.phone import PhoneNumber, mask_digits, parse_phone
+
+if TYPE_CHECKING:
+    from playwright.async_api import Request, Route
+
+MAX_DELAY_MS = 60_000
+Action = Literal[
+    "lookup",
+    "login",
+    "login_code",
+    "send_code",
+    "change_phone",
+    "unbind_phone",
+    "me",
+    "logout",
+    "solve_captcha",
+    "redirect",
+    "close_context",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Response(_Model):
+    """What the replica answers: a page file, JSON, or a body; with status and headers."""
+
+    status: int = Field(default=200, ge=100, le=599)
+    page: str | None = None
+    json_body: Any = Field(default=None, alias="json")
+    body: str | None = None
+    content_type: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    location: str | None = Field(default=None, description="for 3xx: where to send the browser")
+
+
+class RouteSpec(_Model):
+    url: str = Field(description="https://host/path, exact or with * globs (no query)")
+    method: str = "GET"
+    page: str | None = None
+    action: Action | None = None
+    phone: str = Field(default="phone", description="request field holding a number")
+    password: str = "password"  # noqa: S105 - the name of a form field, not a secret
+    code: str = "code"
+    old_code: str | None = Field(
+        default=None, description="field with the code sent to the old number"
+    )
+    to: Literal["field", "session"] = Field(
+        default="field", description="send_code: to the number in the field, or the session's"
+    )
+    gate: str | None = Field(default=None, description="name scenarios use to put gates here")
+    respond: dict[str, Response] = Field(default_factory=dict)
+    target: str | None = Field(default=None, description="redirect: the Location")
+
+
+class Gate(_Model):
+    """Obstacles a scenario puts in front of the routes of one gate name."""
+
+    captcha: Literal["always", "never"] | int | None = Field(
+        default=None, description="always, or from the Nth request on (1-based)"
+    )
+    captcha_once: bool = Field(default=False, description="a solved captcha stays solved")
+    rate_limit: bool = False
+    risk: bool = False
+    status: int | None = Field(default=None, ge=100, le=599)
+    delay_ms: int = Field(default=0, ge=0, le=MAX_DELAY_MS)
+    hang: bool = False
+
+
+class AccountSpec(_Model):
+    phone: str | None
+    password: str = "demo-password"  # noqa: S105 - a replica's made-up account
+    name: str = "demo"
+
+
+class Scenario(_Model):
+    extends: str | None = None
+    accounts: list[AccountSpec] | None = None
+    logged_in: int | None = Field(default=None, description="index of the account logged in")
+    gates: dict[str, Gate] = Field(default_factory=dict)
+    latency_ms: int = Field(default=0, ge=0, le=MAX_DELAY_MS, description="on every request")
+
+
+class ReplicaSpec(_Model):
+    region: str = "CN"
+    routes: list[RouteSpec]
+    scenarios: dict[str, Scenario] = Field(default_factory=lambda: {"default": Scenario()})
+
+
+@dataclass
+class Account:
+    """An account of the fake platform. Its number lives in memory only."""
+
+    phone: str | None  # E.164
+    password: str
+    name: str
+
+    @property
+    def masked(self) -> str:
+        if not self.phone:
+            return ""
+        return mask_digits(_national_digits(self.phone))
+
+
+def _national_digits(e164: str) -> str:
+    return parse_phone(e164, require_mobile=False).national_digits
+
+
+@dataclass
+class ReplicaState:
+    """The fake platform's world, as tests inspect it."""
+
+    accounts: list[Account]
+    session: int | None = None
+    codes: dict[str, str] = field(default_factory=dict)  # E.164 -> last code sent
+    attempts: dict[str, int] = field(default_factory=dict)  # gate -> requests seen
+    captcha_solved: bool = False
+    log: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, result
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "accounts": [
+                {"phone": a.phone, "name": a.name, "password": a.password} for a in self.accounts
+            ],
+            "session": self.session,
+            "captcha_solved": self.captcha_solved,
+            "results": [r for _, _, r in self.log],
+            "codes_sent": len(self.codes),
+        }
+
+    def get(self, dotted: str) -> Any:
+        """A value of the snapshot by dotted path: `accounts.0.phone`."""
+        value: Any = self.snapshot()
+        for part in dotted.split("."):
+            value = value[int(part)] if isinstance(value, list) else value[part]
+        return value
+
+
+@dataclass
+class Replica:
+    """One platform's replica in one scenario: serves routes and keeps state."""
+
+    platform: str
+    directory: Path
+    spec: ReplicaSpec
+    scenario_name: str
+    scenario: Scenario
+    state: ReplicaState
+    unserved: list[str] = field(default_factory=list)
+    rng: random.Random = field(default_factory=lambda: random.Random(1234))
+
+    @classmethod
+    def load(
+        cls, platform: str, scenario: str = "default", directory: Path | None = None
+    ) -> Replica:
+        base = (directory or fixtures_dir()).resolve()
+        folder = (base / platform).resolve()
+        if not folder.is_relative_to(base):
+            raise RecipeError(f"fixture folder for {platform!r} escapes {base}")
+        spec = load_spec(folder / "replica.yaml")
+        scen = _resolve_scenario(spec, scenario, folder / "replica.yaml")
+        accounts = [
+            Account(
+                phone=parse_phone(a.phone, spec.region, require_mobile=False).e164
+                if a.phone
+                else None,
+                password=a.password,
+                name=a.name,
+            )
+            for a in (scen.accounts or [])
+        ]
+        state = ReplicaState(accounts=accounts, session=scen.logged_in)
+        return cls(platform, folder, spec, scenario, scen, state)
+
+    # ------------------------------------------------------------------ serving
+
+    async def serve(self, route: Route) -> None:
+        """Answer one intercepted request (the guard already checked its host)."""
+        from playwright.async_api import Error as PlaywrightError
+
+        request = route.request
+        parts = urlsplit(request.url)
+        base_url = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        spec = self._match(request.method, base_url)
+        if spec is None:
+            if parts.path != "/favicon.ico":
+                self.unserved.append(
+                    f"{request.method} {parts.scheme}://{parts.netloc}{parts.path}"
+                )
+            await _fulfill(
+                route, Response(status=404, body=f"replica has no route for {parts.path}")
+            )
+            return
+        gate = self.scenario.gates.get(spec.gate or "") if spec.gate else None
+        delay = self.scenario.latency_ms + (gate.delay_ms if gate else 0)
+        if delay:
+            await asyncio.sleep(delay / 1000)
+        if gate is not None and gate.hang:
+            await asyncio.sleep(MAX_DELAY_MS / 1000)  # longer than any step may wait
+            return
+        result, extra = self._gate_result(spec, gate)
+        if result is None:
+            result, extra = self._act(spec, request)
+        self.state.log.append((request.method, parts.path, result))
+        if result == "close_context":
+            try:
+                await route.abort("failed")
+                await request.frame.page.context.close()
+            except PlaywrightError:
+                pass
+            return
+        response = self._response(spec, result, extra)
+        await _fulfill(route, response, self.directory, extra)
+
+    def _match(self, method: str, url: str) -> RouteSpec | None:
+        for spec in self.spec.routes:
+            if spec.method.upper() != method.upper():
+                continue
+            if spec.url == url or ("*" in spec.url and fnmatch.fnmatchcase(url, spec.url)):
+                return spec
+        return None
+
+    def _gate_result(self, spec: RouteSpec, gate: Gate | None) -> tuple[str | None, dict[str, str]]:
+        if gate is None or spec.gate is None:
+            return None, {}
+        count = self.state.attempts.get(spec.gate, 0) + 1
+        self.state.attempts[spec.gate] = count
+        if gate.status is not None:
+            return str(gate.status), {}
+        if gate.rate_limit:
+            return "rate_limited", {}
+        if gate.risk:
+            return "risk", {}
+        wants_captcha = gate.captcha == "always" or (
+            isinstance(gate.captcha, int) and count >= gate.captcha
+        )
+        if wants_captcha and not self.state.captcha_solved:
+            return "captcha", {}
+        if wants_captcha and not gate.captcha_once:
+            self.state.captcha_solved = False  # one solve lets one request through
+        return None, {}
+
+    def _act(self, spec: RouteSpec, request: Request) -> tuple[str, dict[str, str]]:
+        if spec.page is not None or spec.action is None:
+            return "page", {}
+        fields = _request_fields(request)
+        action = spec.action
+        account = self._session_account()
+        if action == "lookup":
+            phone = self._phone(fields.get(spec.phone))
+            if phone is None:
+                return "invalid", {}
+            found = self._account_by_phone(phone)
+            return ("found", _account_vars(found)) if found else ("missing", {})
+        if action == "login":
+            phone = self._phone(fields.get(spec.phone))
+            found = self._account_by_phone(phone) if phone else None
+            if found is None:
+                return "no_account", {}
+            if fields.get(spec.password) != found.password:
+                return "bad_password", {}
+            self.state.session = self.state.accounts.index(found)
+            return "ok", _account_vars(found)
+        if action == "login_code":
+            phone = self._phone(fields.get(spec.phone))
+            found = self._account_by_phone(phone) if phone else None
+            if found is None or phone is None:
+                return "no_account", {}
+            if not self._code_ok(phone.e164, fields.get(spec.code)):
+                return "bad_code", {}
+            self.state.session = self.state.accounts.index(found)
+            return "ok", _account_vars(found)
+        if action == "send_code":
+            if spec.to == "session":
+                if account is None or not account.phone:
+                    return "not_logged_in", {}
+                e164 = account.phone
+            else:
+                phone = self._phone(fields.get(spec.phone))
+                if phone is None:
+                    return "invalid", {}
+                e164 = phone.e164
+            code = f"{self.rng.randrange(10**6):06d}"
+            self.state.codes[e164] = code
+            return "sent", {"code": code, "to_masked": mask_digits(_national_digits(e164))}
+        if action == "change_phone":
+            if account is None:
+                return "not_logged_in", {}
+            phone = self._phone(fields.get(spec.phone))
+            if phone is None:
+                return "invalid", {}
+            if not self._code_ok(phone.e164, fields.get(spec.code)):
+                return "bad_code", {}
+            if spec.old_code and not self._code_ok(account.phone or "", fields.get(spec.old_code)):
+                return "bad_old_code", {}
+            if self._account_by_phone(phone) not in (None, account):
+                return "taken", {}
+            account.phone = phone.e164
+            return "changed", _account_vars(account)
+        if action == "unbind_phone":
+            if account is None:
+                return "not_logged_in", {}
+            if not self._code_ok(account.phone or "", fields.get(spec.code)):
+                return "bad_code", {}
+            account.phone = None
+            return "unbound", _account_vars(account)
+        if action == "me":
+            if account is None:
+                return "not_logged_in", {}
+            return ("ok" if account.phone else "no_phone"), _account_vars(account)
+        if action == "logout":
+            self.state.session = None
+            return "ok", {}
+        if action == "solve_captcha":
+            self.state.captcha_solved = True
+            return "ok", {}
+        if action == "redirect":
+            return "redirect", {}
+        if action == "close_context":
+            return "close_context", {}
+        raise AssertionError(f"unhandled replica action {action}")
+
+    def _response(self, spec: RouteSpec, result: str, extra: dict[str, str]) -> Response:
+        if result == "page":
+            return Response(page=spec.page)
+        if result == "redirect":
+            return spec.respond.get(result) or Response(status=302, location=spec.target)
+        chosen = spec.respond.get(result)
+        if chosen is not None:
+            return chosen
+        if result.isdigit():
+            return Response(status=int(result), body=f"HTTP {result}")
+        defaults = {"rate_limited": 429, "captcha": 200, "risk": 200}
+        return Response(status=defaults.get(result, 200), json={"result": result, **extra})
+
+    # ------------------------------------------------------------------ helpers
+
+    def _phone(self, raw: str | None) -> PhoneNumber | None:
+        if not raw:
+            return None
+        try:
+            return parse_phone(raw, self.spec.region, require_mobile=False)
+        except RecipeError:
+            return None
+        except Exception:
+            return None
+
+    def _account_by_phone(self, phone: PhoneNumber) -> Account | None:
+        return next((a for a in self.state.accounts if a.phone == phone.e164), None)
+
+    def _session_account(self) -> Account | None:
+        index = self.state.session
+        if index is None or not 0 <= index < len(self.state.accounts):
+            return None
+        return self.state.accounts[index]
+
+    def _code_ok(self, e164: str, given: str | None) -> bool:
+        expected = self.state.codes.get(e164)
+        return bool(expected) and (given or "").strip() == expected
+
+
+def _account_vars(account: Account) -> dict[str, str]:
+    return {"masked": account.masked, "name": account.name}
+
+
+def _request_fields(request: Request) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for key, values in parse_qs(urlsplit(request.url).query).items():
+        fields[key] = values[-1]
+    body = request.post_data
+    if body:
+        content_type = (request.headers.get("content-type") or "").lower()
+        if "json" in content_type or body.lstrip().startswith("{"):
+            try:
+                data = json.loads(body)
+            except ValueError:
+                data = None
+            if isinstance(data, dict):
+                fields.update({str(k): str(v) for k, v in data.items() if v is not None})
+        else:
+            for key, values in parse_qs(body).items():
+                fields[key] = values[-1]
+    return fields
+
+
+def _substitute(value: Any, extra: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for key, replacement in extra.items():
+            value = value.replace("{" + key + "}", replacement)
+        return value
+    if isinstance(value, list):
+        return [_substitute(v, extra) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, extra) for k, v in value.items()}
+    return value
+
+
+async def _fulfill(
+    route: Route,
+    response: Response,
+    directory: Path | None = None,
+    extra: dict[str, str] | None = None,
+) -> None:
+    from playwright.async_api import Error as PlaywrightError
+
+    extra = extra or {}
+    headers = dict(response.headers)
+    body: bytes | str
+    content_type = response.content_type
+    if response.page is not None and directory is not None:
+        path = (directory / response.page).resolve()
+        if not path.is_relative_to(directory) or not path.is_file():
+            body, content_type = f"replica page {response.page} is missing", "text/plain"
+            response = Response(status=500)
+        else:
+            body = path.read_bytes()
+            content_type = content_type or (
+                mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            )
+            if content_type.startswith("text/"):
+                content_type += "; charset=utf-8"
+    elif response.json_body is not None:
+        body = json.dumps(_substitute(response.json_body, extra), ensure_ascii=False)
+        content_type = content_type or "application/json; charset=utf-8"
+    else:
+        body = _substitute(response.body or "", extra)
+        content_type = content_type or "text/html; charset=utf-8"
+    if response.location:
+        headers["location"] = response.location
+    headers["content-type"] = content_type or "text/plain"
+    with contextlib.suppress(PlaywrightError):  # the page went away while we answered
+        await route.fulfill(status=response.status, headers=headers, body=body)
+
+
+def load_spec(path: Path) -> ReplicaSpec:
+    """Load and validate a replica.yaml."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RecipeError(
+            f"{path}: no replica found.",
+            hint="Create it (see docs/recipes.md, 'Replicas') or run `unbinder recipes new`.",
+        ) from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise RecipeError(f"{path}: cannot read replica: {exc}") from None
+    try:
+        spec = ReplicaSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise RecipeError(f"{path}: {where}: {first['msg']}") from None
+    for route in spec.routes:
+        if route.page and ".." in Path(route.page).parts:
+            raise RecipeError(f"{path}: page {route.page!r} escapes the fixture folder")
+        for resp in route.respond.values():
+            if resp.page and ".." in Path(resp.page).parts:
+                raise RecipeError(f"{path}: page {resp.page!r} escapes the fixture folder")
+    return spec
+
+
+def _resolve_scenario(spec: ReplicaSpec, name: str, path: Path) -> Scenario:
+    if name not in spec.scenarios:
+        known = ", ".join(sorted(spec.scenarios))
+        raise RecipeError(f"{path}: no scenario {name!r} (known: {known})")
+    scenario = spec.scenarios[name]
+    seen = {name}
+    while scenario.extends:
+        parent_name = scenario.extends
+        if parent_name in seen or parent_name not in spec.scenarios:
+            raise RecipeError(
+                f"{path}: scenario {name!r} extends unknown or circular {parent_name!r}"
+            )
+        seen.add(parent_name)
+        parent = spec.scenarios[parent_name]
+        scenario = Scenario(
+            extends=parent.extends,
+            accounts=scenario.accounts if scenario.accounts is not None else parent.accounts,
+            logged_in=scenario.logged_in if scenario.logged_in is not None else parent.logged_in,
+            gates={**parent.gates, **scenario.gates},
+            latency_ms=scenario.latency_ms or parent.latency_ms,
+        )
+    return scenario
