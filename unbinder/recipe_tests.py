@@ -113,7 +113,8 @@ def _compare(
     if expect.kind is not None and outcome.kind != expect.kind:
         problems.append(f"kind is {outcome.kind!r}, expected {expect.kind!r}")
     if expect.evidence is not None:
-        seen = outcome.evidence.rule + " " + outcome.evidence.matched if outcome.evidence else ""
+        ev = outcome.evidence
+        seen = " ".join(filter(None, (ev.rule, ev.matched, ev.selector))) if ev else ""
         if expect.evidence not in seen:
             problems.append(f"evidence {seen!r} does not contain {expect.evidence!r}")
     if expect.degraded is not None and outcome.degraded != expect.degraded:
