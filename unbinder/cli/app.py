@@ -17,6 +17,7 @@ from unbinder.errors import ExitCode, UnbinderError
 _COMMANDS = {
     "doctor": "unbinder.cli.doctor:doctor",
     "recipes": "unbinder.cli.recipes:recipes",
+    "trail": "unbinder.cli.trail:trail",
 }
 
 

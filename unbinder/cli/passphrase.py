@@ -1,0 +1,42 @@
+"""Getting the trail passphrase: `UNBINDER_PASSPHRASE` for scripts, else a prompt that never echoes.
+
+Shared by every command that opens the trail (trail, audit, unbind).
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+PASSPHRASE_ENV = "UNBINDER_PASSPHRASE"  # noqa: S105 (a variable name, not a secret)
+NEW_PASSPHRASE_ENV = "UNBINDER_NEW_PASSPHRASE"  # noqa: S105
+WEAK_LENGTH = 8
+
+
+def get_passphrase(
+    *, confirm: bool = False, prompt: str = "Trail passphrase", env: str = PASSPHRASE_ENV
+) -> str:
+    """The passphrase from `env`, else asked for (twice when `confirm`, e.g. for a new one)."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    entered: str = click.prompt(
+        prompt,
+        hide_input=True,
+        confirmation_prompt="Repeat it to confirm" if confirm else False,
+        err=True,
+    )
+    return entered
+
+
+def get_new_passphrase(prompt: str = "New trail passphrase", env: str = NEW_PASSPHRASE_ENV) -> str:
+    """A passphrase being chosen: from `env`, else asked for twice; warns when it is short."""
+    value = get_passphrase(confirm=True, prompt=prompt, env=env)
+    if len(value) < WEAK_LENGTH:
+        click.echo(
+            f"Warning: a passphrase shorter than {WEAK_LENGTH} characters is easy to guess "
+            "for whoever gets this computer.",
+            err=True,
+        )
+    return value

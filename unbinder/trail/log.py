@@ -1,0 +1,328 @@
+"""The log file: a MACed header, then framed, encrypted, hash-chained records.
+
+Layout (docs/trail.md has the full table):
+
+    header  = magic "UNBTRAIL" | version u16 | cipher u8 | reserved u8 | trail id (16)
+              | HMAC(chain key, "H" | the 28 bytes before)
+    frame   = marker 0xA7 | body length u32 | CRC32(body) u32 | CRC32(previous 9 bytes) u32 | body
+    body    = seq u64 | type u8 | nonce (12) | ChaCha20-Poly1305 ciphertext+tag
+              | HMAC(chain key, "R" | previous MAC | seq | type | nonce | ciphertext)
+
+The first record's previous MAC is the header MAC. The ciphertext's associated data is the trail
+id, seq and type, so a record decrypts only in its own trail at its own place.
+
+Reading classifies what is wrong. A *torn tail* is what an interrupted append can leave: the
+file ends inside a frame whose (self-checked) prefix is intact, or ends in zero bytes (a size
+extended before its data reached the disk). Anything else that does not check out is tampering,
+reported at the position of the record where it starts. The prefix check (the second CRC) is
+what tells a frame cut short by a crash from a frame whose length field was edited.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import struct
+import zlib
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+from unbinder.errors import BadInput
+from unbinder.trail.keys import MAC_LENGTH, NONCE_LENGTH, TAG_LENGTH, TrailKeys
+from unbinder.trail.records import RecordType
+
+MAGIC = b"UNBTRAIL"
+VERSION = 1
+CIPHER_CHACHA20_POLY1305 = 1
+_HEADER_FIELDS = struct.Struct(">8sHBB16s")
+HEADER_SIZE = _HEADER_FIELDS.size + MAC_LENGTH  # 60
+
+MARKER = 0xA7  # five bits set: no single bit flip turns it into 0 (which reads as a zero tail)
+_PREFIX = struct.Struct(">BII")  # marker, body length, body CRC
+_HEAD_CRC = struct.Struct(">I")
+PREFIX_SIZE = _PREFIX.size + _HEAD_CRC.size  # 13
+_BODY_HEAD = struct.Struct(">QB")  # seq, type
+MIN_BODY = _BODY_HEAD.size + NONCE_LENGTH + TAG_LENGTH + MAC_LENGTH
+MAX_BODY = 16 * 1024 * 1024  # evidence files are blobs; a record is a small JSON document
+ZERO_FILL_MIN = 16  # a crash-zeroed end is at least this long; a bit flip cannot make one
+
+_TYPES = frozenset(int(t) for t in RecordType)
+_AD_PREFIX = b"unbinder.trail/1 record "
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame as found in the file (checked or not)."""
+
+    index: int  # position in the log, counting from 0; equals seq in an intact log
+    seq: int
+    type: int
+    offset: int
+    end: int
+    nonce: bytes
+    ciphertext: bytes
+    mac: bytes
+    ok: bool  # checksums, sequence and chain MAC all good
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that is not as written: `index` is the record position, None for the header."""
+
+    index: int | None
+    message: str
+    scope: str = ""  # names the place when it is neither a record nor the header (the anchor)
+
+    def __str__(self) -> str:
+        where = self.scope or ("log header" if self.index is None else f"record {self.index}")
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Tail:
+    """The end of a log left by an interrupted append."""
+
+    offset: int
+    size: int
+    index: int  # the position the record would have had
+    reason: str
+
+
+@dataclass
+class Scan:
+    header_ok: bool = False
+    header_trail_id: bytes = b""
+    header_mac: bytes = b""
+    frames: list[Frame] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    tail: Tail | None = None
+    end: int = 0  # where the next frame goes (the start of the tail, if any)
+    any_authentic: bool = False  # some record's chain MAC checked out (tells key from tamper)
+
+    @property
+    def head(self) -> tuple[int, bytes]:
+        """(seq, MAC) of the last frame, or (-1, header MAC) for an empty log."""
+        if self.frames:
+            last = self.frames[-1]
+            return last.seq, last.mac
+        return -1, self.header_mac
+
+
+def build_header(keys: TrailKeys) -> bytes:
+    fields = _HEADER_FIELDS.pack(MAGIC, VERSION, CIPHER_CHACHA20_POLY1305, 0, keys.trail_id)
+    return fields + keys.mac(b"H", fields)
+
+
+def record_ad(trail_id: bytes, seq: int, rtype: int) -> bytes:
+    return _AD_PREFIX + trail_id + _BODY_HEAD.pack(seq, rtype)
+
+
+def build_frame(
+    keys: TrailKeys,
+    aead: ChaCha20Poly1305,
+    *,
+    seq: int,
+    rtype: int,
+    plaintext: bytes,
+    prev_mac: bytes,
+) -> tuple[bytes, bytes]:
+    """The frame bytes for one record, and its chain MAC."""
+    nonce = os.urandom(NONCE_LENGTH)
+    head = _BODY_HEAD.pack(seq, rtype)
+    ciphertext = aead.encrypt(nonce, plaintext, _AD_PREFIX + keys.trail_id + head)
+    unsigned = head + nonce + ciphertext
+    mac = keys.mac(b"R", prev_mac, unsigned)
+    body = unsigned + mac
+    if len(body) > MAX_BODY:
+        raise BadInput(
+            f"a trail record may hold at most {MAX_BODY // (1024 * 1024)} MiB.",
+            hint="Store large evidence with run.blob().",
+        )
+    prefix = _PREFIX.pack(MARKER, len(body), zlib.crc32(body))
+    return prefix + _HEAD_CRC.pack(zlib.crc32(prefix)) + body, mac
+
+
+def scan(data: bytes, keys: TrailKeys) -> Scan:
+    """Check the header and every frame of a whole log file's bytes."""
+    result = Scan()
+    if len(data) < HEADER_SIZE:
+        result.problems.append(
+            Problem(None, f"the log is {len(data)} bytes, shorter than its header")
+        )
+        return result
+    fields = data[: _HEADER_FIELDS.size]
+    magic, version, cipher, _reserved, trail_id = _HEADER_FIELDS.unpack(fields)
+    result.header_trail_id = trail_id
+    result.header_mac = data[_HEADER_FIELDS.size : HEADER_SIZE]
+    result.header_ok = hmac.compare_digest(keys.mac(b"H", fields), result.header_mac)
+    if not result.header_ok:
+        what = "not an unbinder trail log" if magic != MAGIC else "authentication failed"
+        result.problems.append(Problem(None, f"{what} (the header was edited or replaced)"))
+    elif version != VERSION or cipher != CIPHER_CHACHA20_POLY1305:
+        raise BadInput(
+            f"this trail was written by a newer unbinder (log format {version}).",
+            hint="Upgrade unbinder to read it.",
+        )
+    scan_frames(data, HEADER_SIZE, keys, result, index=0, prev_mac=result.header_mac)
+    return result
+
+
+def scan_frames(
+    data: bytes,
+    pos: int,
+    keys: TrailKeys,
+    result: Scan,
+    *,
+    index: int,
+    prev_mac: bytes,
+    base: int = 0,
+) -> None:
+    """Check frames from `pos` (record position `index`, chained to `prev_mac`) to the end.
+
+    `data` may be a slice of the file starting at byte `base` (catching up after another
+    process appended); offsets in the result are file offsets.
+    """
+    n = len(data)
+    expected = index  # the seq this position should have
+    prev_seq = index - 1
+    compare = hmac.compare_digest
+    crc32 = zlib.crc32
+    unpack_prefix = _PREFIX.unpack_from
+    unpack_head = _BODY_HEAD.unpack_from
+    while pos < n:
+        if data[pos] == 0 and not data[pos:].strip(b"\0"):
+            result.tail = Tail(base + pos, n - pos, index, f"{n - pos} zero bytes")
+            break
+        if n - pos < PREFIX_SIZE:
+            if data[pos] == MARKER:
+                result.tail = Tail(
+                    base + pos, n - pos, index, f"a frame cut short ({n - pos} bytes)"
+                )
+            else:
+                result.problems.append(Problem(index, f"{n - pos} unreadable bytes"))
+            break
+        marker, length, body_crc = unpack_prefix(data, pos)
+        (head_crc,) = _HEAD_CRC.unpack_from(data, pos + _PREFIX.size)
+        head_ok = (
+            marker == MARKER
+            and head_crc == crc32(data[pos : pos + _PREFIX.size])
+            and MIN_BODY <= length <= MAX_BODY
+        )
+        end = pos + PREFIX_SIZE + length
+        if not head_ok:
+            if data[pos] == MARKER and len(data[pos:].rstrip(b"\0")) < PREFIX_SIZE:
+                result.tail = Tail(base + pos, n - pos, index, "a frame cut short and zero-filled")
+                break
+            if not MIN_BODY <= length <= MAX_BODY or not _frame_boundary(data, end):
+                result.problems.append(
+                    Problem(
+                        index,
+                        f"the frame header was altered; the remaining {n - pos} bytes "
+                        "cannot be read",
+                    )
+                )
+                break
+        elif end > n:
+            result.tail = Tail(base + pos, n - pos, index, f"a frame cut short ({n - pos} bytes)")
+            break
+        body = data[pos + PREFIX_SIZE : end]
+        seq, rtype = unpack_head(body)
+        crc_ok = crc32(body) == body_crc
+        mac = body[-MAC_LENGTH:]
+        mac_ok = compare(keys.mac(b"R", prev_mac, body[:-MAC_LENGTH]), mac)
+        seq_ok = seq in (expected, prev_seq + 1)
+        if (
+            head_ok
+            and not (crc_ok and mac_ok)
+            and end == n
+            and _zero_filled_end(data, pos + PREFIX_SIZE, end)
+        ):
+            result.tail = Tail(base + pos, n - pos, index, "a frame whose end was zero-filled")
+            break
+        problem = _frame_problem(
+            head_ok=head_ok,
+            crc_ok=crc_ok,
+            mac_ok=mac_ok,
+            seq_ok=seq_ok,
+            seq=seq,
+            expected=expected,
+            rtype=rtype,
+        )
+        if problem is not None:
+            result.problems.append(Problem(index, problem))
+        if mac_ok:
+            result.any_authentic = True
+        result.frames.append(
+            Frame(
+                index=index,
+                seq=seq,
+                type=rtype,
+                offset=base + pos,
+                end=base + end,
+                nonce=body[_BODY_HEAD.size : _BODY_HEAD.size + NONCE_LENGTH],
+                ciphertext=body[_BODY_HEAD.size + NONCE_LENGTH : -MAC_LENGTH],
+                mac=mac,
+                ok=problem is None,
+            )
+        )
+        # After a bad record keep checking the rest against what is actually stored, so one
+        # edit is reported once and records after it still count as intact.
+        expected = seq + 1 if seq_ok else expected + 1
+        prev_seq = seq
+        prev_mac = mac
+        index += 1
+        pos = end
+    result.end = result.tail.offset if result.tail else base + min(pos, n)
+
+
+def _frame_problem(
+    *,
+    head_ok: bool,
+    crc_ok: bool,
+    mac_ok: bool,
+    seq_ok: bool,
+    seq: int,
+    expected: int,
+    rtype: int,
+) -> str | None:
+    if not seq_ok:
+        if seq < expected:
+            return (
+                f"it carries sequence number {seq}, already used: a record was duplicated "
+                "or moved here"
+            )
+        return (
+            f"it carries sequence number {seq} where {expected} was expected: records were "
+            "deleted or moved"
+        )
+    if not head_ok:
+        return "the frame header was altered"
+    if not crc_ok and mac_ok:
+        return "its checksum field was altered"
+    if not crc_ok:
+        return "its bytes were changed (checksum and authentication fail)"
+    if not mac_ok:
+        return (
+            "authentication failed: it was edited, re-created, or copied from another trail "
+            "(its checksum was recomputed)"
+        )
+    if rtype not in _TYPES:
+        return f"unknown record type {rtype}"
+    return None
+
+
+def _frame_boundary(data: bytes, pos: int) -> bool:
+    """Does a frame (or the end of the file) start at `pos`? Used to step over a bad header."""
+    if pos == len(data):
+        return True
+    if pos + PREFIX_SIZE > len(data):
+        return False
+    (head_crc,) = _HEAD_CRC.unpack_from(data, pos + _PREFIX.size)
+    return data[pos] == MARKER and head_crc == zlib.crc32(data[pos : pos + _PREFIX.size])
+
+
+def _zero_filled_end(data: bytes, body_start: int, end: int) -> bool:
+    """Does the frame end in a run of zeros long enough to be a crash, not an edit?"""
+    body = data[body_start:end]
+    return len(body) - len(body.rstrip(b"\0")) >= ZERO_FILL_MIN
