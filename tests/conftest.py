@@ -18,6 +18,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     home = tmp_path / "unbinder-home"
     monkeypatch.setenv("UNBINDER_HOME", str(home))
     monkeypatch.delenv("UNBINDER_PASSPHRASE", raising=False)
+    monkeypatch.delenv("UNBINDER_ANCHOR", raising=False)
+    # Cheap trail key derivation; tests of the real profile remove this (tests/trail/).
+    monkeypatch.setenv("UNBINDER_TEST_FAST_KDF", "1")
     yield home
     redact.clear()
 

@@ -274,6 +274,8 @@ def _record_line(record: Record) -> str:
 
 
 def _report_lines(report: VerifyReport) -> list[str]:
+    from unbinder.trail.verify import MAX_LISTED_PROBLEMS
+
     seq, mac = report.head
     lines = [
         f"Trail {report.trail_id}",
@@ -288,7 +290,10 @@ def _report_lines(report: VerifyReport) -> list[str]:
     if report.side_files:
         lines.append(f"  earlier torn tails kept in: {', '.join(report.side_files)}")
     lines.extend(f"Warning: {w}" for w in report.warnings)
-    lines.extend(f"Problem: {p}" for p in report.problems)
+    lines.extend(f"Problem: {p}" for p in report.problems[:MAX_LISTED_PROBLEMS])
+    if len(report.problems) > MAX_LISTED_PROBLEMS:
+        more = len(report.problems) - MAX_LISTED_PROBLEMS
+        lines.append(f"... and {more} more problem(s).")
     verdict = {
         "ok": "OK: the trail is intact.",
         "warnings": "WARNINGS: the trail is intact, see above.",

@@ -149,10 +149,12 @@ def calibrate(target: float = TARGET_SECONDS) -> KdfParams:
                 ARGON2, salt, memory_kib=ARGON2_MEMORY_KIB, passes=passes, lanes=ARGON2_LANES
             )
 
-        # time = setup + passes x per-pass (lanes run in threads); the first call also pays
-        # for warming up, so it is not measured.
+        # time = setup + passes x per-pass (lanes run in threads). The first call also pays
+        # for warming up, so it is not measured; the fastest of a few runs is the one least
+        # disturbed by other work on the machine.
         _time(cost(1))
-        one, five = _time(cost(1)), _time(cost(5))
+        one = min(_time(cost(1)) for _ in range(3))
+        five = min(_time(cost(5)) for _ in range(2))
         per_pass = max((five - one) / 4, 1e-4)
         passes = round((target - (one - per_pass)) / per_pass)
         return cost(min(max(passes, ARGON2_MIN_PASSES), ARGON2_MAX_PASSES))

@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import os
 import secrets
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -124,6 +125,7 @@ class Trail:
     ) -> None:
         self.directory = directory
         self.warnings = warnings
+        self.cut_tails: list[log.Tail] = [result.tail] if result.tail is not None else []
         self._master = master
         self._keys = master.subkeys()
         self._aead = self._keys.record_aead()
@@ -131,6 +133,8 @@ class Trail:
         self._end = result.end
         self._head_seq, self._head_mac = result.head
         self._anchor = anchor
+        # flock excludes other processes; threads sharing this descriptor need their own lock.
+        self._lock = threading.Lock()
 
     # -- creating and opening --------------------------------------------------------------
 
@@ -303,7 +307,7 @@ class Trail:
         payload: dict[str, Any] | Callable[[int, bytes], dict[str, Any]],
     ) -> int:
         fd = self._require_open()
-        with _locked(fd, fcntl.LOCK_EX):
+        with self._lock, _locked(fd, fcntl.LOCK_EX):
             self._catch_up(fd)
             seq = self._head_seq + 1
             body = payload(self._head_seq, self._head_mac) if callable(payload) else payload
@@ -355,6 +359,7 @@ class Trail:
         if result.tail is not None:
             whole = _read_all(fd)
             self.warnings.append(_cut_tail(self.directory, fd, whole, result))
+            self.cut_tails.append(result.tail)
         if result.frames:
             self._head_seq, self._head_mac = result.head
         self._end = result.end
@@ -382,7 +387,7 @@ class Trail:
                 yield records.decode(frame.seq, RecordType(frame.type), plaintext)
             except (InvalidTag, ValueError, KeyError, TypeError):
                 raise TrailTampered(
-                    [Problem(frame.index, "its content does not decrypt to a record")]
+                    [Problem(frame.position, "its content does not decrypt to a record")]
                 ) from None
 
     def runs(self) -> list[RunSummary]:
@@ -439,9 +444,9 @@ class Trail:
     def head(self) -> tuple[int, str]:
         """(sequence number, chain MAC hex) of the last record."""
         fd = self._require_open()
-        with _locked(fd, fcntl.LOCK_EX):
+        with self._lock, _locked(fd, fcntl.LOCK_EX):
             self._catch_up(fd)
-        return self._head_seq, self._head_mac.hex()
+            return self._head_seq, self._head_mac.hex()
 
     @property
     def trail_id(self) -> str:

@@ -103,11 +103,14 @@ def build_report(
     blob_refs: list[tuple[int, str]] = []
     aead = keys.record_aead()
     prev: Frame | None = None
+    seen: set[int] = set()
     for frame in result.frames:
-        if frame.ok:
-            record = _decrypt(aead, keys, frame, report)
-            if record is not None:
-                _account(record, frame, prev=prev, runs=runs, blob_refs=blob_refs, report=report)
+        # A frame out of its place still decrypts when its content is genuine (the AEAD binds
+        # it to this trail and its sequence number), so the run counts stay meaningful.
+        record = _decrypt(aead, keys, frame, report if frame.ok else None)
+        if record is not None and record.seq not in seen:
+            seen.add(record.seq)
+            _account(record, frame, prev=prev, runs=runs, blob_refs=blob_refs, report=report)
         prev = frame
     if result.frames and result.frames[0].type != RecordType.CREATED:
         report.problems.append(Problem(0, "the log does not start with its creation record"))
@@ -133,16 +136,23 @@ def build_report(
     return report
 
 
-def _decrypt(aead: Any, keys: TrailKeys, frame: Frame, report: VerifyReport) -> Record | None:
+def _decrypt(
+    aead: Any, keys: TrailKeys, frame: Frame, report: VerifyReport | None
+) -> Record | None:
+    """The record, or None (a problem goes to `report` when given)."""
     try:
         plaintext = aead.decrypt(
             frame.nonce, frame.ciphertext, record_ad(keys.trail_id, frame.seq, frame.type)
         )
-        return records.decode(frame.seq, RecordType(frame.type), plaintext)
     except InvalidTag:
-        report.problems.append(Problem(frame.index, "its ciphertext does not authenticate"))
+        if report is not None:
+            report.problems.append(Problem(frame.position, "its ciphertext does not authenticate"))
+        return None
+    try:
+        return records.decode(frame.seq, RecordType(frame.type), plaintext)
     except (ValueError, KeyError, TypeError):
-        report.problems.append(Problem(frame.index, "its content is not a valid record"))
+        if report is not None:
+            report.problems.append(Problem(frame.position, "its content is not a valid record"))
     return None
 
 
@@ -155,7 +165,7 @@ def _account(
     blob_refs: list[tuple[int, str]],
     report: VerifyReport,
 ) -> None:
-    index = frame.index
+    index = frame.position
     if record.type == RecordType.CREATED:
         if index != 0:
             report.problems.append(Problem(index, "a second creation record"))
