@@ -49,7 +49,10 @@ StepRunner = Callable[[list[Step]], Awaitable[None]]
 class Human(Protocol):
     """Someone who can do what the tool may not."""
 
-    lang: str
+    @property
+    def lang(self) -> str:
+        """The language prompts are shown in (en, zh-CN)."""
+        ...
 
     async def handoff(self, request: Handoff, page: Page, run_steps: StepRunner) -> None:
         """Return once the person says they are done (the engine also watches the page)."""
@@ -83,6 +86,26 @@ class ScriptedHuman:
     async def confirm(self, request: ConfirmRequest) -> bool:
         self.confirmations.append(request)
         return self.script.confirm
+
+
+@dataclass
+class SerialHuman:
+    """One person, many platforms in flight: hand-offs and confirmations wait their turn."""
+
+    inner: Human
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def lang(self) -> str:
+        return self.inner.lang
+
+    async def handoff(self, request: Handoff, page: Page, run_steps: StepRunner) -> None:
+        async with self._lock:
+            await self.inner.handoff(request, page, run_steps)
+
+    async def confirm(self, request: ConfirmRequest) -> bool:
+        async with self._lock:
+            return await self.inner.confirm(request)
 
 
 _BANNER_JS = """

@@ -114,6 +114,9 @@ class Scenario(_Model):
     logged_in: int | None = Field(default=None, description="index of the account logged in")
     gates: dict[str, Gate] = Field(default_factory=dict)
     latency_ms: int = Field(default=0, ge=0, le=MAX_DELAY_MS, description="on every request")
+    pages: dict[str, str] = Field(
+        default_factory=dict, description="serve another page file instead (a redesign)"
+    )
 
 
 class ReplicaSpec(_Model):
@@ -357,7 +360,8 @@ class Replica:
 
     def _response(self, spec: RouteSpec, result: str, extra: dict[str, str]) -> Response:
         if result == "page":
-            return Response(page=spec.page)
+            page = spec.page or ""
+            return Response(page=self.scenario.pages.get(page, page))
         if result == "redirect":
             return spec.respond.get(result) or Response(status=302, location=spec.target)
         chosen = spec.respond.get(result)
@@ -484,6 +488,10 @@ def load_spec(path: Path) -> ReplicaSpec:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
         raise RecipeError(f"{path}: {where}: {first['msg']}") from None
+    for scenario in spec.scenarios.values():
+        for page in scenario.pages.values():
+            if ".." in Path(page).parts:
+                raise RecipeError(f"{path}: page {page!r} escapes the fixture folder")
     for route in spec.routes:
         if route.page and ".." in Path(route.page).parts:
             raise RecipeError(f"{path}: page {route.page!r} escapes the fixture folder")
@@ -513,5 +521,6 @@ def _resolve_scenario(spec: ReplicaSpec, name: str, path: Path) -> Scenario:
             logged_in=scenario.logged_in if scenario.logged_in is not None else parent.logged_in,
             gates={**parent.gates, **scenario.gates},
             latency_ms=scenario.latency_ms or parent.latency_ms,
+            pages={**parent.pages, **scenario.pages},
         )
     return scenario

@@ -15,6 +15,7 @@ from unbinder.errors import ExitCode, UnbinderError
 
 # Commands register here by name -> "module:function"; imported when the group is built.
 _COMMANDS = {
+    "audit": "unbinder.cli.audit:audit",
     "doctor": "unbinder.cli.doctor:doctor",
     "recipes": "unbinder.cli.recipes:recipes",
     "trail": "unbinder.cli.trail:trail",

@@ -1,0 +1,230 @@
+"""`unbinder audit`: where is this number still bound?"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from unbinder.errors import BadInput, ExitCode
+
+if TYPE_CHECKING:
+    from unbinder.audit import AuditOptions, AuditResult
+    from unbinder.phone import PhoneNumber
+    from unbinder.recipe import LoadedRecipe
+
+
+@click.command()
+@click.argument("phone", nargs=-1, required=True)
+@click.option("--region", metavar="CC", help="Country of a number typed without +CC (CN, US...).")
+@click.option(
+    "--platform", "platforms", multiple=True, metavar="ID", help="Only this platform (repeatable)."
+)
+@click.option("--only-region", metavar="CC", help="Only platforms that matter in this country.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 16),
+    default=None,
+    help="Platforms checked at once [default: 4].",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print a versioned JSON document instead of a table."
+)
+@click.option(
+    "--show-number", is_flag=True, help="Put the full number in the JSON (masked by default)."
+)
+@click.option(
+    "--headed", is_flag=True, help="Visible browser: you solve captchas, then the check goes on."
+)
+@click.option(
+    "--allow-side-effects",
+    is_flag=True,
+    help="Also run checks that text the number or notify its owner.",
+)
+@click.option(
+    "--fixtures", is_flag=True, help="Check the offline replicas instead of the real platforms."
+)
+@click.option(
+    "--yes", "-y", is_flag=True, help="Do not ask whether the number is yours (for scripts)."
+)
+@click.option("--no-trail", is_flag=True, help="Do not record this audit in the encrypted trail.")
+@click.option(
+    "--lang", type=click.Choice(["en", "zh-CN"]), default=None, help="Language of names and steps."
+)
+def audit(
+    phone: tuple[str, ...],
+    region: str | None,
+    platforms: tuple[str, ...],
+    only_region: str | None,
+    concurrency: int | None,
+    as_json: bool,
+    show_number: bool,
+    headed: bool,
+    allow_side_effects: bool,
+    fixtures: bool,
+    yes: bool,
+    no_trail: bool,
+    lang: str | None,
+) -> None:
+    """Check one number on many platforms at once and say where it is still bound.
+
+    Each platform's outcome is backed by evidence: bound, not_bound, needs_human (a captcha or a
+    security check: rerun with --headed), rate_limited, unknown or error. App-only platforms are
+    listed as manual with their steps. The audit is recorded in the encrypted trail.
+
+    Exit codes: 0 finished (whatever the outcomes), 2 bad input, 3 no browser or wrong
+    passphrase, 130 interrupted.
+
+    Example:
+
+        unbinder audit +86 138 0013 8000 --only-region CN
+    """
+    from unbinder import redact
+    from unbinder.audit import DEFAULT_CONCURRENCY, AuditOptions
+    from unbinder.phone import parse_phone
+
+    lang = lang or default_lang()
+    number = parse_phone(" ".join(phone), region)
+    redact.register(number)
+    chosen = _choose(platforms, only_region, fixtures)
+    if not yes:
+        _confirm_ownership(number.masked, lang)
+    options = AuditOptions(
+        concurrency=concurrency or (1 if headed else DEFAULT_CONCURRENCY),
+        allow_side_effects=allow_side_effects,
+        lang=lang,
+    )
+    result = _run(number, chosen, options, headed=headed, fixtures=fixtures, trail=not no_trail)
+    if as_json:
+        click.echo(
+            json.dumps(
+                result.to_json(show_number=show_number, lang=lang), ensure_ascii=False, indent=2
+            )
+        )
+    else:
+        from unbinder.cli.progress import result_table
+
+        result_table(result, "PHONE", lang)
+    if result.interrupted:
+        raise SystemExit(int(ExitCode.INTERRUPTED))
+
+
+def default_lang() -> str:
+    """zh-CN when the environment's locale is Chinese, else en."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "zh-CN" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def _choose(
+    platforms: tuple[str, ...], only_region: str | None, fixtures: bool
+) -> list[LoadedRecipe]:
+    from unbinder.recipe import select_recipes
+
+    chosen = select_recipes(platforms, region=only_region, include_demo=fixtures)
+    if not chosen:
+        raise BadInput(
+            "no platform matches this selection.",
+            hint="`unbinder recipes list` shows the platforms and their regions.",
+        )
+    if not fixtures:
+        demo = [r.id for r in chosen if r.recipe.demo]
+        if demo:
+            what = "is a demo platform" if len(demo) == 1 else "are demo platforms"
+            raise BadInput(
+                f"{', '.join(demo)} {what} that exist only offline.",
+                hint="Add --fixtures to check the offline replicas.",
+            )
+    return chosen
+
+
+def _confirm_ownership(masked: str, lang: str) -> None:
+    if not sys.stdin.isatty():
+        raise BadInput(
+            "the audit asks whether the number is yours, but there is no terminal to answer.",
+            hint="Add --yes when you run it from a script.",
+        )
+    question = (
+        f"{masked} 是你本人的号码（或你现在持有的二次放号号码）吗？"
+        if lang == "zh-CN"
+        else f"Is {masked} your number (or a recycled number you now hold)?"
+    )
+    if not click.confirm(question, default=False, err=True):
+        raise BadInput("stopped: check only numbers that are yours.", hint="Nothing was checked.")
+
+
+def _run(
+    number: PhoneNumber,
+    chosen: list[LoadedRecipe],
+    options: AuditOptions,
+    *,
+    headed: bool,
+    fixtures: bool,
+    trail: bool,
+) -> AuditResult:
+    """Open the trail, run the audit with progress, record every result, survive Ctrl-C."""
+    import asyncio
+
+    from unbinder.audit import AuditResult, record_result, run_audit
+    from unbinder.browser import BrowserSession
+    from unbinder.cli.progress import Progress
+    from unbinder.human import ConsoleHuman, SerialHuman
+    from unbinder.paths import Paths
+    from unbinder.replica import Replica
+    from unbinder.throttle import Throttle
+
+    paths = Paths.from_env()
+    run = trail_handle = None
+    if trail:
+        from unbinder.cli.passphrase import get_passphrase
+        from unbinder.trail import Trail, open_or_create
+
+        first = not Trail.exists(paths.trail_dir)
+        if first:
+            click.echo(f"Creating your encrypted trail in {paths.trail_dir}.", err=True)
+        trail_handle = open_or_create(paths, get_passphrase(confirm=first))
+        run = trail_handle.start_run(
+            "audit",
+            number,
+            recipes={r.id: r.digest for r in chosen},
+            details={
+                "mode": "fixtures" if fixtures else "live",
+                "platforms": [r.id for r in chosen],
+            },
+        )
+    result = AuditResult(phone=number, fixtures=fixtures)
+    human = SerialHuman(ConsoleHuman(lang=options.lang)) if headed else None
+    names = {r.id: r.recipe.name.get(options.lang) for r in chosen}
+    throttle = None if fixtures else Throttle(paths.state_dir)
+
+    async def go() -> None:
+        async with BrowserSession(headless=not headed) as session:
+            await run_audit(
+                session,
+                chosen,
+                number,
+                options=options,
+                result=result,
+                replicas=(lambda loaded: Replica.load(loaded.id)) if fixtures else None,
+                human=human,
+                throttle=throttle,
+                on_event=progress,
+                on_result=(lambda item: record_result(run, item)) if run is not None else None,
+            )
+
+    try:
+        with Progress(names) as progress:
+            asyncio.run(go())
+    except KeyboardInterrupt:
+        result.interrupted = True
+        click.echo("\nInterrupted: keeping what finished.", err=True)
+    finally:
+        if run is not None and trail_handle is not None:
+            run.seal("interrupted" if result.interrupted else "complete")
+            trail_handle.close()
+    return result

@@ -1,0 +1,152 @@
+"""Rendering an audit: live progress (rich on a terminal, else plain lines) and the result table."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+
+    from unbinder.audit import AuditEvent, AuditResult, PlatformResult
+
+STYLES = {
+    "bound": "bold red",
+    "not_bound": "green",
+    "needs_human": "yellow",
+    "rate_limited": "yellow",
+    "unknown": "magenta",
+    "error": "red",
+    "manual": "cyan",
+    "skipped": "dim",
+    "throttled": "dim",
+    "waiting": "dim",
+    "running": "blue",
+    "retrying": "blue",
+}
+LABELS = {
+    "bound": "BOUND",
+    "not_bound": "not bound",
+    "needs_human": "needs a person",
+    "rate_limited": "rate limited",
+    "unknown": "unknown",
+    "error": "recipe error",
+    "manual": "manual",
+    "skipped": "skipped",
+    "throttled": "too soon",
+}
+
+
+def console(stderr: bool = False) -> Console:
+    import os
+
+    from rich.console import Console
+
+    # Pipes get rich's 80 columns unless COLUMNS says otherwise; tables then wrap, never cut.
+    width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+
+
+class Progress:
+    """One line per platform: waiting / running / outcome. Plain lines when not a terminal."""
+
+    def __init__(self, names: dict[str, str], *, quiet: bool = False) -> None:
+        self.names = names
+        self.states: dict[str, str] = dict.fromkeys(names, "waiting")
+        self.quiet = quiet
+        self.done = 0
+        self.total = len(names)
+        self.err = console(stderr=True)
+        self.live: Live | None = None
+        self.interactive = self.err.is_terminal and not quiet
+
+    def __enter__(self) -> Progress:
+        if self.interactive:
+            from rich.live import Live
+
+            self.live = Live(self._render(), console=self.err, refresh_per_second=8, transient=True)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.live is not None:
+            self.live.__exit__(*exc)
+            self.live = None
+
+    def __call__(self, event: AuditEvent) -> None:
+        state = event.result.status if event.result is not None else event.state
+        if event.state == "retrying":
+            state = "retrying"
+        self.states[event.platform] = state
+        if event.state == "done":
+            self.done += 1
+            if not self.interactive and not self.quiet:
+                label = LABELS.get(state, state)
+                click.echo(
+                    f"[{self.done}/{self.total}] {self.names[event.platform]}: {label}", err=True
+                )
+        if self.live is not None:
+            self.live.update(self._render())
+
+    def _render(self) -> Any:
+        from rich.table import Table
+
+        table = Table.grid(padding=(0, 2))
+        table.add_row(f"[bold]Checking {self.total} platforms[/] ({self.done} done)", "")
+        for pid, state in self.states.items():
+            table.add_row(
+                f"  {self.names[pid]}", f"[{STYLES.get(state, '')}]{LABELS.get(state, state)}[/]"
+            )
+        return table
+
+
+def result_table(result: AuditResult, phone_hint: str, lang: str = "en") -> None:
+    """The table at the end: platform, outcome, evidence, what to do next; then the coverage."""
+    from rich.table import Table
+
+    out = console()
+    table = Table(title=f"Audit of {result.phone.masked}", show_lines=False, expand=False)
+    table.add_column("platform", no_wrap=True)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("evidence")
+    table.add_column("what to do next")
+    for item in result.ordered():
+        table.add_row(
+            _platform_cell(item, lang),
+            f"[{STYLES.get(item.status, '')}]{LABELS.get(item.status, item.status)}[/]",
+            item.evidence_summary(),
+            item.next_step(phone_hint, lang),
+        )
+    out.print(table)
+    out.print(coverage_line(result))
+    if result.interrupted:
+        out.print("[yellow]Interrupted: the platforms above are all that finished.[/]")
+
+
+def _platform_cell(item: PlatformResult, lang: str) -> str:
+    recipe = item.recipe.recipe
+    name = recipe.name.get(lang)
+    if recipe.status != "working":
+        name += f" [dim]({recipe.status})[/]"
+    return name
+
+
+def coverage_line(result: AuditResult) -> str:
+    """How honest the audit is: checked automatically, needing a person, manual, skipped."""
+    s = result.summary()
+    bound = s.get("status_bound", 0)
+    parts = [
+        f"{s['platforms']} platforms:",
+        f"{s['checked_automatically']} checked automatically ({bound} bound),",
+        f"{s['need_a_person']} need a person,",
+        f"{s['manual']} manual,",
+        f"{s['skipped']} skipped.",
+    ]
+    return " ".join(parts)
+
+
+def is_tty() -> bool:
+    return sys.stdin.isatty()
