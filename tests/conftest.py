@@ -25,6 +25,17 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     redact.clear()
 
 
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A temp dir with a short path: Chromium keeps sockets in TMPDIR, and socket paths are short."""
+    import shutil
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="ub-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args() -> dict[str, Any]:
     """pytest-playwright launches the same Chromium the tool finds, with the same flags."""
