@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -28,9 +27,10 @@ from pydantic import (
 
 from unbinder.errors import RecipeError, UnknownPlatform
 from unbinder.paths import recipes_dir
+from unbinder.safe_yaml import MAX_BYTES as MAX_RECIPE_BYTES
+from unbinder.safe_yaml import YamlProblem as _Problem
+from unbinder.safe_yaml import compose as _compose
 
-MAX_RECIPE_BYTES = 256 * 1024
-MAX_DEPTH = 40
 MAX_STEP_TIMEOUT = 120.0
 MAX_FLOW_TIMEOUT = 900.0
 MAX_HUMAN_TIMEOUT = 1800.0
@@ -626,82 +626,6 @@ class LoadedRecipe:
                 return self.lines[key]
             key = key[:-1]
         return 1
-
-
-class _Problem(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.message = message
-
-
-def _compose(text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """Safe-load YAML into plain data plus a map from key paths to line numbers."""
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loader = loader_cls(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            raise _Problem(1, "the file is empty")
-        lines: dict[tuple[Any, ...], int] = {}
-        _map_lines(node, (), lines, set(), 0)
-        data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        problem = exc.problem or "invalid YAML"
-        if "could not determine a constructor" in problem or "python/" in (problem or ""):
-            tag = re.search(r"tag '([^']+)'", problem)
-            raise _Problem(
-                line,
-                f"YAML tag {tag.group(1) if tag else ''} is not allowed: recipes are plain data "
-                "and can never run code",
-            ) from None
-        raise _Problem(line, f"invalid YAML: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise _Problem(1, f"invalid YAML: {exc}") from None
-    finally:
-        loader.dispose()
-    return data, lines
-
-
-_PLAIN_TAGS = {
-    "tag:yaml.org,2002:str",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
-    "tag:yaml.org,2002:map",
-    "tag:yaml.org,2002:seq",
-}
-
-
-def _map_lines(
-    node: Any, path: tuple[Any, ...], lines: dict[tuple[Any, ...], int], seen: set[int], depth: int
-) -> None:
-    if id(node) in seen:
-        raise _Problem(
-            node.start_mark.line + 1,
-            "YAML anchors and aliases (&name, *name) are not allowed in recipes; "
-            "write the value out",
-        )
-    seen.add(id(node))
-    if depth > MAX_DEPTH:
-        raise _Problem(node.start_mark.line + 1, f"nesting deeper than {MAX_DEPTH} levels")
-    if node.tag not in _PLAIN_TAGS:
-        raise _Problem(
-            node.start_mark.line + 1,
-            f"YAML tag {node.tag} is not allowed: recipes are plain data and can never run code",
-        )
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            lines[path + (key,)] = key_node.start_mark.line + 1
-            _map_lines(value_node, path + (key,), lines, seen, depth + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _map_lines(item, path + (index,), lines, seen, depth + 1)
 
 
 def _field_aliases(loc: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -17,6 +17,7 @@ from unbinder.errors import ExitCode, UnbinderError
 _COMMANDS = {
     "audit": "unbinder.cli.audit:audit",
     "doctor": "unbinder.cli.doctor:doctor",
+    "plan": "unbinder.cli.plan:plan",
     "recipes": "unbinder.cli.recipes:recipes",
     "trail": "unbinder.cli.trail:trail",
 }

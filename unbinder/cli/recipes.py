@@ -6,17 +6,72 @@ from pathlib import Path
 
 import click
 
+from unbinder.cli.options import lang_option
 from unbinder.errors import ExitCode
 
 
 @click.group()
 def recipes() -> None:
-    """Work with platform recipes: lint them, run their offline tests.
+    """Work with platform recipes: list and show them, lint them, run their offline tests.
 
     Example:
 
-        unbinder recipes lint
+        unbinder recipes list --region CN
     """
+
+
+@recipes.command("list")
+@click.option(
+    "--region", metavar="CC", help="Only platforms that matter for this country (CN, US)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a versioned JSON document.")
+@click.option("--demo", is_flag=True, help="Include the built-in offline demo platforms.")
+@lang_option
+def list_command(region: str | None, as_json: bool, demo: bool, lang: str | None) -> None:
+    """List the platforms unbinder knows, most harmful first, with each recipe's status.
+
+    Shows what each recipe can do (check, verify, change, unbind, manual steps), its side
+    effects, and its status: `unverified` means nobody has checked it against the live site
+    yet, so trust its answers less. Recipes that cannot be read are reported on stderr (exit 1).
+
+    Example:
+
+        unbinder recipes list --region CN --lang zh-CN
+    """
+    import json
+
+    from unbinder.catalog import catalog_json, load_catalog
+    from unbinder.catalog_render import render_list
+    from unbinder.lang import resolve_lang
+
+    catalog = load_catalog()
+    entries = catalog.select(region=region, include_demo=demo)
+    if as_json:
+        click.echo(json.dumps(catalog_json(entries), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_list(entries, resolve_lang(lang)), nl=False)
+    for problem in catalog.problems:
+        click.echo(f"warning: {problem} (run: unbinder recipes lint)", err=True)
+    if catalog.problems:
+        raise SystemExit(int(ExitCode.PROBLEMS))
+
+
+@recipes.command("show")
+@click.argument("platform_id", metavar="ID")
+@lang_option
+def show_command(platform_id: str, lang: str | None) -> None:
+    """Show one platform's recipe: status, notes, flows and side effects, manual steps.
+
+    Example:
+
+        unbinder recipes show google --lang zh-CN
+    """
+    from unbinder.catalog import find_entry
+    from unbinder.catalog_render import render_show
+    from unbinder.lang import resolve_lang
+
+    entry = find_entry(platform_id)
+    click.echo(render_show(entry, resolve_lang(lang)), nl=False)
 
 
 @recipes.command("lint")

@@ -1,0 +1,646 @@
+"""The catalog commands: `recipes list`, `recipes show`, and `plan`, on a small known catalog."""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+import typing
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from unbinder import catalog
+from unbinder.cli import cli
+from unbinder.lang import default_lang
+from unbinder.phone import parse_phone
+from unbinder.recipe import Category, Status, load_all
+
+PAYBOX = """\
+# yaml-language-server: $schema=schema.json
+id: paybox
+name: {en: PayBox, zh-CN: 付宝}
+regions: [CN]
+category: payment
+harm: 5
+homepage: https://www.paybox.test/
+domains: [paybox.test]
+status: unverified
+last_verified: null
+notes:
+  en: The security page changes the bound number with codes to the old and the new number.
+  zh-CN: 安全中心可以更换绑定手机号，需要新旧号码的验证码。
+flows:
+  check:
+    side_effects: {sends_sms: true}
+    steps:
+      - goto: https://www.paybox.test/forgot
+    detect:
+      - when: {text: 已注册}
+        outcome: bound
+        evidence: registered
+  change:
+    requires_login: true
+    side_effects: {sends_sms: true, destructive: true}
+    steps:
+      - goto: https://www.paybox.test/security
+  manual:
+    why: {en: The app is the surest way., zh-CN: App 最可靠。}
+    url: https://www.paybox.test/help
+    steps:
+      en: ["Open PayBox > Me > Settings > Phone", "Tap Change and type both codes"]
+      zh-CN: ["打开付宝 > 我的 > 设置 > 手机号", "点击更换，输入两条验证码"]
+"""
+
+CHATAPP = """\
+id: chatapp
+name: {en: ChatApp, zh-CN: 聊聊}
+regions: [CN]
+category: messaging
+harm: 4
+homepage: https://www.chatapp.test/
+status: unverified
+last_verified: null
+notes:
+  en: Only the app changes the number.
+  zh-CN: 只能在 App 内更换手机号。
+flows:
+  manual:
+    why: {en: Only in the app., zh-CN: 只能在 App 内操作。}
+    steps:
+      en: ["Open ChatApp > Me > Settings > Account > Phone", "Tap Change and type the SMS code"]
+      zh-CN: ["打开聊聊 > 我 > 设置 > 账号 > 手机号", "点击更换并输入短信验证码"]
+"""
+
+GLOBO = """\
+id: globo
+name: {en: Globo Mail, zh-CN: 环球邮}
+regions: [US, GLOBAL]
+category: email
+harm: 5
+homepage: https://mail.globo.test/
+domains: [globo.test]
+status: working
+last_verified: "2025-01-31"
+flows:
+  check:
+    steps:
+      - goto: https://mail.globo.test/signin
+    detect:
+      - when: {text: Enter your password}
+        outcome: bound
+        evidence: password prompt
+  unbind:
+    requires_login: true
+    side_effects: {destructive: true}
+    steps:
+      - goto: https://mail.globo.test/phone
+  manual:
+    steps:
+      en: ["Open Globo > Settings > Phone > Remove"]
+"""
+
+SHOPUS = """\
+id: shopus
+name: {en: ShopUS, zh-CN: 美购}
+regions: [US]
+category: shopping
+harm: 4
+homepage: https://www.shopus.test/
+status: degraded
+last_verified: "2024-12-01"
+flows:
+  manual:
+    steps:
+      en: ["Open ShopUS > Account > Login & security > Mobile number"]
+      zh-CN: ["打开美购 > 账户 > 登录与安全 > 手机号"]
+"""
+
+DEMO = """\
+id: demo-pay
+name: {en: Demo Pay, zh-CN: 演示支付}
+regions: [CN]
+category: payment
+harm: 5
+homepage: https://www.demo-pay.test/
+demo: true
+flows:
+  manual:
+    steps:
+      en: ["Nothing to do: a demo"]
+"""
+
+PHONE_CN = "+86 138 0013 8000"
+PHONE_US = "+1 202 555 0123"
+
+
+@pytest.fixture
+def shelf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A recipes folder with five known platforms (one a demo), used instead of the shipped one."""
+    folder = tmp_path / "recipes"
+    folder.mkdir()
+    for name, text in {
+        "paybox": PAYBOX,
+        "chatapp": CHATAPP,
+        "globo": GLOBO,
+        "shopus": SHOPUS,
+        "demo-pay": DEMO,
+    }.items():
+        (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("UNBINDER_RECIPES", str(folder))
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    return folder
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _rows(output: str) -> list[list[str]]:
+    """The table rows of `recipes list` (split on runs of 2+ spaces)."""
+    lines = output.split("\n\n", maxsplit=1)[0].splitlines()
+    return [re.split(r"\s{2,}", line.strip()) for line in lines]
+
+
+# --------------------------------------------------------------------------- list
+
+
+def test_list_sorts_by_harm_then_id_shows_status_and_hides_demos(shelf: Path) -> None:
+    code, out, err = invoke("recipes", "list", "--lang", "en")
+    assert code == 0, err
+    rows = _rows(out)
+    assert rows[0] == [
+        "ID",
+        "PLATFORM",
+        "REGIONS",
+        "CATEGORY",
+        "HARM",
+        "FLOWS",
+        "STATUS",
+        "SIDE EFFECTS",
+    ]
+    assert rows[1:] == [
+        [
+            "globo",
+            "Globo Mail",
+            "US,GLOBAL",
+            "Email and accounts",
+            "5",
+            "check,unbind,manual",
+            "working (2025-01-31)",
+            "unbind: changes the account",
+        ],
+        [
+            "paybox",
+            "PayBox",
+            "CN",
+            "Payment",
+            "5",
+            "check,change,manual",
+            "unverified",
+            "check: sends SMS; change: sends SMS, changes the account",
+        ],
+        ["chatapp", "ChatApp", "CN", "Messaging", "4", "manual", "unverified", "none"],
+        ["shopus", "ShopUS", "US", "Shopping", "4", "manual", "degraded (2024-12-01)", "none"],
+    ]
+    assert "4 platform(s): 1 working, 2 unverified, 1 degraded or broken." in out
+    assert "unverified = never checked against the live site" in out
+    assert "demo-pay" not in out
+
+
+def test_list_shows_demos_on_request(shelf: Path) -> None:
+    code, out, _ = invoke("recipes", "list", "--demo")
+    assert code == 0
+    assert [row[0] for row in _rows(out)[1:]] == [
+        "demo-pay",
+        "globo",
+        "paybox",
+        "chatapp",
+        "shopus",
+    ]
+
+
+def test_list_region_keeps_the_region_and_global_platforms(shelf: Path) -> None:
+    _, out_cn, _ = invoke("recipes", "list", "--region", "cn")
+    assert [row[0] for row in _rows(out_cn)[1:]] == ["globo", "paybox", "chatapp"]
+    _, out_us, _ = invoke("recipes", "list", "--region", "US")
+    assert [row[0] for row in _rows(out_us)[1:]] == ["globo", "shopus"]
+    _, out_gb, _ = invoke("recipes", "list", "--region", "GB")
+    assert [row[0] for row in _rows(out_gb)[1:]] == ["globo"]
+
+
+def test_list_in_chinese_from_the_option_and_from_the_environment(shelf: Path) -> None:
+    _, by_option, _ = invoke("recipes", "list", "--lang", "zh-CN")
+    _, by_env, _ = invoke("recipes", "list", env={"LANG": "zh_CN.UTF-8"})
+    assert by_option == by_env
+    rows = _rows(by_option)
+    assert rows[0] == ["ID", "平台", "地区", "类别", "危害", "流程", "状态", "副作用"]
+    assert rows[2] == [
+        "paybox",
+        "付宝",
+        "CN",
+        "支付",
+        "5",
+        "查询,换绑,手动",
+        "未验证",
+        "查询：发送短信；换绑：发送短信、修改账号",
+    ]
+    assert "共 4 个平台：1 个可用，2 个未验证，1 个部分失效或已失效。" in by_option
+
+
+def test_list_json_is_a_versioned_envelope(shelf: Path) -> None:
+    code, out, _ = invoke("recipes", "list", "--json", "--region", "CN")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["schema"] == "unbinder.recipes/1"
+    assert [r["id"] for r in doc["recipes"]] == ["globo", "paybox", "chatapp"]
+    assert doc["recipes"][1] == {
+        "id": "paybox",
+        "name": {"en": "PayBox", "zh-CN": "付宝"},
+        "regions": ["CN"],
+        "category": "payment",
+        "harm": 5,
+        "status": "unverified",
+        "last_verified": None,
+        "flows": ["check", "change", "manual"],
+        "side_effects": {"check": ["sends_sms"], "change": ["sends_sms", "destructive"]},
+        "requires_login": {"check": False, "change": True},
+        "homepage": "https://www.paybox.test/",
+        "domains": ["paybox.test"],
+        "demo": False,
+    }
+
+
+def test_list_reports_an_unreadable_recipe_and_still_lists_the_rest(shelf: Path) -> None:
+    (shelf / "broken.yaml").write_text("id: broken\nname: {en: Broken}\nregions: [CN\n")
+    (shelf / "evil.yaml").write_text("id: evil\nname: !!python/object:os.system {}\n")
+    code, out, err = invoke("recipes", "list")
+    assert code == 1
+    assert [row[0] for row in _rows(out)[1:]] == ["globo", "paybox", "chatapp", "shopus"]
+    assert f"warning: {shelf / 'broken.yaml'}:" in err
+    assert "invalid YAML" in err
+    assert f"{shelf / 'evil.yaml'}:2: YAML tag" in err
+    assert "can never run code" in err
+
+
+def test_list_rejects_a_bad_region_in_one_line(shelf: Path) -> None:
+    code, out, err = invoke("recipes", "list", "--region", "China")
+    assert code == 2
+    assert err.strip() == (
+        "Error: 'China' is not a region. Use a two-letter country code (CN, US) or GLOBAL."
+    )
+    assert out == ""
+
+
+# --------------------------------------------------------------------------- show
+
+
+def test_show_in_english(shelf: Path) -> None:
+    code, out, _ = invoke("recipes", "show", "paybox", "--lang", "en")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "PayBox / 付宝 (paybox)"
+    assert "Status: unverified (never checked against the live site;" in out
+    assert "Last verified: never" in lines
+    assert "Harm: 5/5" in lines
+    assert "Domains the browser may reach: paybox.test" in lines
+    assert (
+        "The security page changes the bound number with codes to the old and the new number."
+        in out
+    )
+    assert "check - anonymous: is an account registered with this number?" in lines
+    assert "    no login; side effects: sends SMS" in lines
+    assert "change - signed in: move the binding to a new number" in lines
+    assert "    needs your login; side effects: sends SMS, changes the account" in lines
+    assert lines[lines.index("By hand") + 2 :][:4] == [
+        "Why: The app is the surest way.",
+        "1. Open PayBox > Me > Settings > Phone",
+        "2. Tap Change and type both codes",
+        "https://www.paybox.test/help",
+    ]
+    assert "unbinder unbind paybox --phone OLD --new-phone NEW" in lines
+    assert "unbinder audit PHONE --platform paybox" in lines
+
+
+def test_show_in_chinese_by_default_under_a_chinese_locale(shelf: Path) -> None:
+    code, out, _ = invoke("recipes", "show", "chatapp", env={"LC_ALL": "zh_CN.UTF-8"})
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "聊聊 / ChatApp (chatapp)"
+    assert "最近验证：从未" in lines
+    assert "只能在 App 内更换手机号。" in lines
+    assert "网页端无法自动完成：请按下面的手动步骤操作。" in lines
+    assert "1. 打开聊聊 > 我 > 设置 > 账号 > 手机号" in lines
+    assert "unbinder mark chatapp --phone OLD --status changed" in lines
+
+
+def test_show_falls_back_to_english_where_chinese_is_missing(shelf: Path) -> None:
+    _, out, _ = invoke("recipes", "show", "globo", "--lang", "zh-CN")
+    assert "状态：可用（已在上述日期对真实网站验证）" in out
+    assert "最近验证：2025-01-31" in out
+    assert "1. Open Globo > Settings > Phone > Remove" in out
+
+
+def test_show_unknown_platform_suggests_a_close_one(shelf: Path) -> None:
+    code, _, err = invoke("recipes", "show", "paybx")
+    assert code == 2
+    assert err.strip() == (
+        "Error: no recipe for platform 'paybx' (did you mean 'paybox'?). "
+        "`unbinder recipes list` shows every platform."
+    )
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def _section(out: str, heading: str) -> str:
+    """The text under a heading line (up to the next heading underlined with dashes)."""
+    start = out.index(f"\n{heading}\n") + len(heading) + 2
+    rest = out[start:]
+    nxt = re.search(r"\n\n[^\n]+\n-{3,}\n", rest)
+    return rest[: nxt.start()] if nxt else rest
+
+
+def test_plan_groups_by_category_in_order_of_harm_with_what_to_do(shelf: Path) -> None:
+    code, out, _ = invoke("plan", *PHONE_CN.split(), "--lang", "en")
+    assert code == 0
+    assert out.splitlines()[0] == "Leaving +86 138****8000: your checklist"
+    platforms = _section(out, "Platform by platform")
+    assert re.findall(r"^## (.+)$", platforms, re.M) == [
+        "Payment",
+        "Email and accounts",
+        "Messaging",
+    ]
+    assert "3 platform(s) for numbers of CN." in platforms
+    pay = platforms[platforms.index("## Payment") : platforms.index("## Email")]
+    assert pay.strip().splitlines() == [
+        "## Payment",
+        "[ ] PayBox (paybox) · harm 5/5 · unverified",
+        "    Move it to your new number: unbinder unbind paybox --phone OLD --new-phone NEW",
+        "    Notes and manual steps: unbinder recipes show paybox",
+    ]
+    email = platforms[platforms.index("## Email") : platforms.index("## Messaging")]
+    assert email.strip().splitlines() == [
+        "## Email and accounts",
+        "[ ] Globo Mail (globo) · harm 5/5 · working, verified 2025-01-31",
+        "    Remove the number: unbinder unbind globo --phone OLD --mode unbind",
+        "    Notes and manual steps: unbinder recipes show globo",
+    ]
+    chat = platforms[platforms.index("## Messaging") :]
+    assert chat.strip().splitlines() == [
+        "## Messaging",
+        "[ ] ChatApp (chatapp) · harm 4/5 · unverified · app only",
+        "    By hand:",
+        "      1. Open ChatApp > Me > Settings > Account > Phone",
+        "      2. Tap Change and type the SMS code",
+        "    When done, record it: unbinder mark chatapp --phone OLD --status changed",
+        "    Notes and manual steps: unbinder recipes show chatapp",
+    ]
+    assert "shopus" not in out  # a US-only platform does not concern a Chinese number
+    assert "demo-pay" not in out
+
+
+def test_plan_gives_the_advice_and_the_official_channels_for_china(shelf: Path) -> None:
+    _, out, _ = invoke("plan", PHONE_CN, "--lang", "en")
+    before = " ".join(_section(out, "Before you start").split())
+    assert "[ ] Do all of this BEFORE you cancel the number" in before
+    assert "[ ] Keep the SIM alive" in before
+    assert "until every item below is done" in before
+    assert "[ ] Move two-step verification off SMS" in before
+    assert "authenticator app" in before
+    assert "banks and brokers in person" in before
+    assert "about 90 days" in before
+    assert "45 days" not in before  # the US rule is for US numbers
+    channels = " ".join(_section(out, "Official channels").split())
+    assert "[ ] 一证通查 2.0 (MIIT / CAICT):" in channels
+    assert "https://getsimnum.caict.ac.cn/" in channels
+    assert "一键解绑 / 二次号码焕新" in channels
+    assert "https://myaccount.google.com/phone" in channels
+    assert "Reassigned Numbers" not in channels
+
+
+def test_plan_for_a_us_number_explains_the_fcc_database_serves_callers(shelf: Path) -> None:
+    code, out, _ = invoke("plan", PHONE_US, "--lang", "en")
+    assert code == 0
+    assert "Leaving +1 202***0123: your checklist" in out
+    channels = " ".join(_section(out, "Official channels").split())
+    assert "[ ] FCC Reassigned Numbers Database: It serves callers, not individuals" in channels
+    assert "一证通查" not in out
+    assert "at least 45 days" in " ".join(out.split())
+    platforms = _section(out, "Platform by platform")
+    assert re.findall(r"^## (.+)$", platforms, re.M) == ["Email and accounts", "Shopping"]
+    assert "[ ] ShopUS (shopus) · harm 4/5 · degraded, verified 2024-12-01" in platforms
+
+
+def test_plan_in_chinese(shelf: Path) -> None:
+    code, out, _ = invoke("plan", PHONE_CN, env={"LANG": "zh_CN.UTF-8"})
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "停用 +86 138****8000 前的清单"
+    assert "务必在注销号码之前完成" in out
+    assert "保持这张 SIM 卡可用" in out
+    assert "把两步验证从短信改为身份验证器 App" in out
+    assert "[ ] 一证通查 2.0（工信部 / 中国信通院）：" in out
+    platforms = _section(out, "逐个平台处理")
+    assert re.findall(r"^## (.+)$", platforms, re.M) == ["支付", "邮箱与账号", "即时通讯"]
+    assert "[ ] 付宝 (paybox) · 危害 5/5 · 未验证" in lines
+    assert "    换绑到新号码：unbinder unbind paybox --phone OLD --new-phone NEW" in lines
+    assert "      1. 打开聊聊 > 我 > 设置 > 账号 > 手机号" in lines
+    assert "    完成后记录：unbinder mark chatapp --phone OLD --status changed" in lines
+
+
+def test_plan_recycled_says_what_to_check_and_where_to_complain(shelf: Path) -> None:
+    code, out, _ = invoke("plan", PHONE_CN, "--recycled", "--lang", "en")
+    assert code == 0
+    flat = " ".join(out.split())
+    assert out.splitlines()[0] == "You received +86 138****8000, a recycled number: what to check"
+    assert "don't sign in to them" in flat
+    assert "proof of when the number was assigned to you" in flat
+    assert "入网证明" in flat
+    assert "二次号码焕新 (一证通查 2.0)" in flat
+    complain = " ".join(_section(out, "Where to complain").split())
+    assert "[ ] First the carrier" in complain
+    assert "[ ] MIIT 12300:" in complain
+    assert "FCC" not in complain
+    platforms = _section(out, "Platform by platform")
+    assert (
+        "    See whether an account (the previous holder's) is bound: "
+        "unbinder audit PHONE --platform paybox"
+    ) in platforms
+    assert "unbinder unbind" not in out  # nothing to move: the accounts are not theirs
+
+
+def test_plan_recycled_for_a_us_number_points_to_the_fcc(shelf: Path) -> None:
+    _, out, _ = invoke("plan", PHONE_US, "--recycled", "--lang", "zh-CN")
+    assert "你拿到的 +1 202***0123 是二次放号：需要检查什么" in out
+    assert "[ ] FCC 消费者投诉：" in out
+    assert "https://consumercomplaints.fcc.gov/" in out
+    assert "12300" not in out
+
+
+def test_plan_json(shelf: Path) -> None:
+    code, out, _ = invoke("plan", PHONE_CN, "--json", "--lang", "en")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["schema"] == "unbinder.plan/1"
+    assert doc["variant"] == "leaving"
+    assert doc["number"] == "+86 138****8000"
+    assert doc["region"] == "CN"
+    assert [s["id"] for s in doc["sections"]] == ["before", "channels", "platforms", "after"]
+    assert [g["category"] for g in doc["platforms"]] == ["payment", "email", "messaging"]
+    paybox = doc["platforms"][0]["items"][0]
+    assert paybox["id"] == "paybox"
+    assert paybox["status"] == "unverified"
+    assert paybox["commands"][0] == {
+        "label": "Move it to your new number",
+        "command": "unbinder unbind paybox --phone OLD --new-phone NEW",
+    }
+    chat = doc["platforms"][2]["items"][0]
+    assert chat["manual_steps"] == [
+        "Open ChatApp > Me > Settings > Account > Phone",
+        "Tap Change and type the SMS code",
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [PHONE_CN],
+        [PHONE_CN, "--lang", "zh-CN"],
+        [PHONE_CN, "--recycled"],
+        [PHONE_CN, "--json"],
+        [PHONE_CN, "--json", "--recycled"],
+        ["138-0013-8000", "--region", "CN"],
+        [PHONE_US, "--recycled", "--json"],
+    ],
+)
+def test_plan_never_prints_the_full_number(shelf: Path, args: list[str]) -> None:
+    code, out, err = invoke("plan", *args)
+    assert code == 0
+    number = parse_phone(args[0], "CN" if "--region" in args else None)
+    digits_only = re.sub(r"\D", "", out + err)
+    for form in number.forms():
+        assert form not in out + err
+    assert number.national_digits not in digits_only
+    assert number.masked in out
+
+
+@pytest.mark.parametrize(
+    ("phone", "message"),
+    [
+        (
+            "call me",
+            "Error: the phone number contains letters. Type digits only, like +86 138 0013 8000.",
+        ),
+        (
+            "13800138000",
+            "Error: the number has no country code. Start it with + and the country code (+86 ...), or pass --region CN.",
+        ),
+        (
+            "+86 138 0013",
+            "Error: the input (9 digits) is not a valid phone number (not a valid number). Check the digits and the country code.",
+        ),
+    ],
+)
+def test_plan_bad_number_is_one_line_and_exit_2(shelf: Path, phone: str, message: str) -> None:
+    code, out, err = invoke("plan", phone)
+    assert code == 2
+    assert out == ""
+    assert err.strip() == message
+
+
+# --------------------------------------------------------------------------- the catalog itself
+
+
+def test_catalog_agrees_with_the_validated_recipes() -> None:
+    """The fast reader and the pydantic models must tell the same story for every recipe."""
+    for loaded in load_all():
+        recipe = loaded.recipe
+        entry = catalog.read_entry(loaded.path)
+        assert entry.id == recipe.id
+        assert (entry.name.en, entry.name.zh_cn) == (recipe.name.en, recipe.name.zh_CN)
+        assert entry.regions == tuple(recipe.regions)
+        assert (entry.category, entry.harm, entry.status) == (
+            recipe.category,
+            recipe.harm,
+            recipe.status,
+        )
+        assert entry.last_verified == recipe.last_verified
+        assert entry.demo == recipe.demo
+        assert entry.domains == tuple(recipe.domains)
+        flows = recipe.flows.automated()
+        assert [f.name for f in entry.flows] == list(flows)
+        for info in entry.flows:
+            assert list(info.side_effects) == flows[info.name].side_effects.names()
+            assert info.requires_login == flows[info.name].requires_login
+        manual = recipe.flows.manual
+        assert (entry.manual is None) == (manual is None)
+        if entry.manual is not None and manual is not None:
+            assert list(entry.manual.steps("en")) == manual.steps.get("en")
+            assert list(entry.manual.steps("zh-CN")) == manual.steps.get("zh-CN")
+        if recipe.notes is not None:
+            assert entry.notes is not None
+            assert entry.notes.get("zh-CN") == recipe.notes.get("zh-CN").strip()
+
+
+def test_catalog_knows_the_same_categories_and_statuses_as_the_models() -> None:
+    assert typing.get_args(Category) == catalog.CATEGORIES
+    assert typing.get_args(Status) == catalog.STATUSES
+
+
+def test_every_category_and_status_has_words_in_both_languages() -> None:
+    words = catalog.words()
+    for group, keys in (
+        ("categories", catalog.CATEGORIES),
+        ("statuses", catalog.STATUSES),
+        ("status_meaning", catalog.STATUSES),
+        ("flows", (*catalog.FLOW_NAMES, "manual")),
+        ("side_effects", catalog.SIDE_EFFECTS),
+    ):
+        for key in keys:
+            assert set(words[group][key]) == {"en", "zh-CN"}, (group, key)
+
+
+@pytest.mark.parametrize(
+    ("env", "lang"),
+    [
+        ({}, "en"),
+        ({"LANG": "zh_CN.UTF-8"}, "zh-CN"),
+        ({"LANG": "zh_TW.UTF-8"}, "zh-CN"),
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LANG": "zh_CN.UTF-8", "LC_ALL": "C"}, "en"),
+        ({"LANG": "en_US.UTF-8", "LC_ALL": "zh_CN.UTF-8"}, "zh-CN"),
+        ({"LANG": "C", "LC_MESSAGES": "zh_CN"}, "zh-CN"),
+    ],
+)
+def test_default_language_follows_the_locale(env: dict[str, str], lang: str) -> None:
+    assert default_lang(env) == lang
+
+
+def test_plan_text_has_both_languages_everywhere() -> None:
+    from unbinder.plan import plan_text
+
+    def walk(value: object, where: str) -> None:
+        if isinstance(value, dict):
+            if "en" in value:
+                assert set(value) == {"en", "zh-CN"}, where
+                assert all(str(v).strip() for v in value.values()), where
+                return
+            for key, sub in value.items():
+                walk(sub, f"{where}.{key}")
+        elif isinstance(value, list):
+            for index, sub in enumerate(value):
+                walk(sub, f"{where}.{index}")
+
+    walk(plan_text(), "plan")
+
+
+def test_the_test_catalog_is_made_of_valid_recipes() -> None:
+    # The platforms above stand for real recipes: they must pass the real validation.
+    from unbinder.recipe import parse_recipe
+
+    for text in (PAYBOX, CHATAPP, GLOBO, SHOPUS, DEMO):
+        parse_recipe(textwrap.dedent(text), Path("x.yaml"))

@@ -1,0 +1,413 @@
+"""The platform catalog: what each recipe covers, read fast, for `recipes list|show` and `plan`.
+
+Listing the catalog must feel instant, but validating a recipe through the pydantic models in
+`recipe.py` costs about half a second of imports and model building before the first file. The
+catalog therefore reads only the fields it shows (names, regions, category, harm, status, flows,
+side effects, notes, manual steps) with the same safe YAML loader (`safe_yaml.py`: plain data, no
+tags, no aliases) and checks their shape itself. It does not validate flow steps: that is
+`unbinder recipes lint`'s job (and `doctor` reports recipes that fail it). A test keeps the two
+readings in agreement for every shipped recipe.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from unbinder.errors import BadInput, RecipeError, UnknownPlatform
+from unbinder.paths import recipes_dir
+from unbinder.safe_yaml import MAX_BYTES, YamlProblem, compose
+
+SCHEMA = "unbinder.recipes/1"
+# Kept equal to the Literals in recipe.py by a test (importing recipe.py here would cost the
+# half second this module exists to save).
+CATEGORIES = (
+    "payment",
+    "bank",
+    "shopping",
+    "delivery",
+    "social",
+    "messaging",
+    "travel",
+    "government",
+    "email",
+    "search",
+    "video",
+    "work",
+    "other",
+)
+STATUSES = ("working", "degraded", "broken", "unverified")
+FLOW_NAMES = ("check", "verify", "change", "unbind")
+SIDE_EFFECTS = ("sends_sms", "notifies_owner", "destructive")
+# The commands that act on a platform, as the plan and `recipes show` print them. PHONE, OLD and
+# NEW stay placeholders: the number is never printed in full.
+COMMANDS = {
+    "check": "unbinder audit {phone} --platform {id}",
+    "change": "unbinder unbind {id} --phone {phone} --new-phone NEW",
+    "unbind": "unbinder unbind {id} --phone {phone} --mode unbind",
+    "mark": "unbinder mark {id} --phone {phone} --status changed",
+    "show": "unbinder recipes show {id}",
+}
+_ID = re.compile(r"[a-z0-9][a-z0-9\-]{1,39}")
+_REGION = re.compile(r"[A-Z]{2}|GLOBAL")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text in English and, when written, Simplified Chinese."""
+
+    en: str
+    zh_cn: str | None = None
+
+    def get(self, lang: str) -> str:
+        if lang.lower().startswith("zh") and self.zh_cn:
+            return self.zh_cn
+        return self.en
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"en": self.en, "zh-CN": self.zh_cn}
+
+
+@dataclass(frozen=True)
+class FlowInfo:
+    """One automated flow of a recipe, as the catalog shows it."""
+
+    name: str
+    requires_login: bool
+    side_effects: tuple[str, ...]  # a subset of SIDE_EFFECTS, in that order
+    description: Text | None
+
+
+@dataclass(frozen=True)
+class Manual:
+    """What a person does by hand (in the app, or on the site)."""
+
+    why: Text | None
+    url: str | None
+    steps_en: tuple[str, ...]
+    steps_zh_cn: tuple[str, ...] | None
+
+    def steps(self, lang: str) -> tuple[str, ...]:
+        if lang.lower().startswith("zh") and self.steps_zh_cn:
+            return self.steps_zh_cn
+        return self.steps_en
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One platform of the catalog."""
+
+    id: str
+    name: Text
+    regions: tuple[str, ...]
+    category: str
+    harm: int
+    homepage: str
+    domains: tuple[str, ...]
+    status: str
+    last_verified: str | None
+    maintainers: tuple[str, ...]
+    demo: bool
+    notes: Text | None
+    flows: tuple[FlowInfo, ...]
+    manual: Manual | None
+    path: Path
+
+    @property
+    def flow_names(self) -> tuple[str, ...]:
+        """Automated flows in their canonical order, then `manual` when there are manual steps."""
+        return tuple(f.name for f in self.flows) + (("manual",) if self.manual else ())
+
+    def flow(self, name: str) -> FlowInfo | None:
+        return next((f for f in self.flows if f.name == name), None)
+
+    def applies_to(self, region: str) -> bool:
+        """Does the platform matter for numbers of `region` (or everywhere)?"""
+        region = region.upper()
+        return region in self.regions or "GLOBAL" in self.regions
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name.to_json(),
+            "regions": list(self.regions),
+            "category": self.category,
+            "harm": self.harm,
+            "status": self.status,
+            "last_verified": self.last_verified,
+            "flows": list(self.flow_names),
+            "side_effects": {f.name: list(f.side_effects) for f in self.flows},
+            "requires_login": {f.name: f.requires_login for f in self.flows},
+            "homepage": self.homepage,
+            "domains": list(self.domains),
+            "demo": self.demo,
+        }
+
+
+def command(kind: str, platform_id: str, phone: str = "PHONE") -> str:
+    """The command line for `kind` (a key of COMMANDS) on one platform."""
+    return COMMANDS[kind].replace("{id}", platform_id).replace("{phone}", phone)
+
+
+def sort_key(entry: Entry) -> tuple[int, str]:
+    """Most harmful first, then by id (stable in every language)."""
+    return (-entry.harm, entry.id)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _Shape(Exception):
+    def __init__(self, loc: tuple[Any, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+def read_entry(path: Path) -> Entry:
+    """Read the catalog fields of one recipe file. RecipeError names `file:line`."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RecipeError(f"{path}: cannot read recipe: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise RecipeError(f"{path}:1: recipe is larger than {MAX_BYTES // 1024} KiB")
+    try:
+        data, lines = compose(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RecipeError(f"{path}:1: recipe is not UTF-8 text") from None
+    except YamlProblem as problem:
+        raise RecipeError(f"{path}:{problem.line}: {problem.message}") from None
+    try:
+        return _entry(data, path)
+    except _Shape as shape:
+        key = shape.loc
+        while key and key not in lines:
+            key = key[:-1]
+        line = lines.get(key, 1)
+        where = ".".join(str(p) for p in shape.loc) or "(top level)"
+        raise RecipeError(f"{path}:{line}: {where}: {shape.message}") from None
+
+
+def _entry(data: Any, path: Path) -> Entry:
+    top = _mapping(data, ())
+    recipe_id = _str(top, "id")
+    if not _ID.fullmatch(recipe_id):
+        raise _Shape(("id",), f"{recipe_id!r} is not a recipe id (lower-case letters, digits, -)")
+    regions = tuple(_str_list(top, "regions"))
+    if not regions or any(not _REGION.fullmatch(r) for r in regions):
+        raise _Shape(("regions",), "regions are country codes (CN, US...) or GLOBAL")
+    category = _str(top, "category", "other")
+    if category not in CATEGORIES:
+        raise _Shape(("category",), f"unknown category {category!r}")
+    harm = top.get("harm", 3)
+    if not isinstance(harm, int) or isinstance(harm, bool) or not 1 <= harm <= 5:
+        raise _Shape(("harm",), "harm is a whole number from 1 to 5")
+    status = _str(top, "status", "unverified")
+    if status not in STATUSES:
+        raise _Shape(("status",), f"unknown status {status!r}")
+    last_verified = top.get("last_verified")
+    if last_verified is not None and not isinstance(last_verified, str):
+        raise _Shape(("last_verified",), "expected a date as text ('2025-01-31') or null")
+    flows = _mapping(top.get("flows"), ("flows",))
+    infos: list[FlowInfo] = []
+    for name in FLOW_NAMES:
+        if flows.get(name) is None:
+            continue
+        flow = _mapping(flows[name], ("flows", name))
+        effects = _mapping(flow.get("side_effects", {}), ("flows", name, "side_effects"))
+        infos.append(
+            FlowInfo(
+                name=name,
+                requires_login=_bool(flow, "requires_login", ("flows", name)),
+                side_effects=tuple(e for e in SIDE_EFFECTS if effects.get(e) is True),
+                description=_text(flow.get("description"), ("flows", name, "description")),
+            )
+        )
+    manual = None
+    if flows.get("manual") is not None:
+        spec = _mapping(flows["manual"], ("flows", "manual"))
+        steps = _mapping(spec.get("steps"), ("flows", "manual", "steps"))
+        zh = steps.get("zh-CN")
+        manual = Manual(
+            why=_text(spec.get("why"), ("flows", "manual", "why")),
+            url=_optional_str(spec, "url", ("flows", "manual")),
+            steps_en=tuple(_str_list(steps, "en", ("flows", "manual", "steps"))),
+            steps_zh_cn=None
+            if zh is None
+            else tuple(_str_list(steps, "zh-CN", ("flows", "manual", "steps"))),
+        )
+    if not infos and manual is None:
+        raise _Shape(("flows",), "a recipe needs at least one flow")
+    title = _text(top.get("name"), ("name",))
+    if title is None:
+        raise _Shape(("name",), "required key 'name' is missing")
+    return Entry(
+        id=recipe_id,
+        name=title,
+        regions=regions,
+        category=category,
+        harm=harm,
+        homepage=_str(top, "homepage"),
+        domains=tuple(_str_list(top, "domains", required=False)),
+        status=status,
+        last_verified=last_verified,
+        maintainers=tuple(_str_list(top, "maintainers", required=False)),
+        demo=_bool(top, "demo", ()),
+        notes=_text(top.get("notes"), ("notes",)),
+        flows=tuple(infos),
+        manual=manual,
+        path=path,
+    )
+
+
+def _mapping(value: Any, loc: tuple[Any, ...]) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise _Shape(loc, "expected a mapping of keys")
+    return value
+
+
+def _str(data: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    value = data.get(key, default)
+    if value is None:
+        raise _Shape((key,), f"required key {key!r} is missing")
+    if not isinstance(value, str):
+        raise _Shape((key,), "expected text")
+    return value
+
+
+def _optional_str(data: Mapping[str, Any], key: str, loc: tuple[Any, ...]) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _Shape((*loc, key), "expected text")
+    return value
+
+
+def _bool(data: Mapping[str, Any], key: str, loc: tuple[Any, ...]) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise _Shape((*loc, key), "expected true or false")
+    return value
+
+
+def _str_list(
+    data: Mapping[str, Any], key: str, loc: tuple[Any, ...] = (), *, required: bool = True
+) -> list[str]:
+    value = data.get(key)
+    if value is None and not required:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Shape((*loc, key), "expected a list of texts")
+    return value
+
+
+def _text(value: Any, loc: tuple[Any, ...]) -> Text | None:
+    if value is None:
+        return None
+    spec = _mapping(value, loc)
+    en = spec.get("en")
+    zh = spec.get("zh-CN")
+    if not isinstance(en, str) or (zh is not None and not isinstance(zh, str)):
+        raise _Shape(loc, "expected {en: ..., zh-CN: ...} texts")
+    return Text(en=en.strip(), zh_cn=zh.strip() if zh else None)
+
+
+# --------------------------------------------------------------------------- the catalog
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every recipe that reads, and the problem with each one that does not."""
+
+    entries: tuple[Entry, ...]
+    problems: tuple[str, ...]
+
+    def get(self, platform_id: str) -> Entry:
+        for entry in self.entries:
+            if entry.id == platform_id:
+                return entry
+        for problem in self.problems:
+            if Path(problem.split(":", 1)[0]).stem == platform_id:
+                raise RecipeError(problem)
+        import difflib
+
+        close = difflib.get_close_matches(platform_id, [e.id for e in self.entries], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UnknownPlatform(
+            f"no recipe for platform {platform_id!r}{hint}.",
+            hint="`unbinder recipes list` shows every platform.",
+        )
+
+    def select(self, *, region: str | None = None, include_demo: bool = False) -> list[Entry]:
+        """Entries (most harmful first) for numbers of `region`, demo platforms on request."""
+        chosen = [e for e in self.entries if include_demo or not e.demo]
+        if region is not None:
+            region = check_region(region)
+            if region != "GLOBAL":
+                chosen = [e for e in chosen if e.applies_to(region)]
+        return sorted(chosen, key=sort_key)
+
+
+def load_catalog(directory: Path | None = None) -> Catalog:
+    """Read every recipe of `directory` (default: the shipped recipes)."""
+    directory = directory or recipes_dir()
+    entries: list[Entry] = []
+    problems: list[str] = []
+    files = (
+        sorted(p for p in directory.glob("*.yaml") if not p.name.startswith("_"))
+        if directory.is_dir()
+        else []
+    )
+    for path in files:
+        try:
+            entries.append(read_entry(path))
+        except RecipeError as exc:
+            problems.append(exc.message)
+    return Catalog(tuple(sorted(entries, key=sort_key)), tuple(problems))
+
+
+def find_entry(platform_id: str, directory: Path | None = None) -> Entry:
+    """One platform's entry; reads only its file when the id names one."""
+    directory = directory or recipes_dir()
+    path = directory / f"{platform_id}.yaml"
+    if _ID.fullmatch(platform_id) and path.is_file():
+        return read_entry(path)
+    return load_catalog(directory).get(platform_id)
+
+
+def check_region(region: str) -> str:
+    """A region code as recipes write it (CN, US... or GLOBAL), or BadInput."""
+    value = region.strip().upper()
+    if not _REGION.fullmatch(value):
+        raise BadInput(
+            f"{region!r} is not a region.", hint="Use a two-letter country code (CN, US) or GLOBAL."
+        )
+    return value
+
+
+def catalog_json(entries: Iterable[Entry]) -> dict[str, Any]:
+    """The versioned document `unbinder recipes list --json` prints."""
+    return {"schema": SCHEMA, "recipes": [e.to_json() for e in entries]}
+
+
+# --------------------------------------------------------------------------- display words
+
+
+@cache
+def words() -> dict[str, Any]:
+    """The catalog's display texts (categories, statuses, labels) from data/catalog.yaml."""
+    from unbinder.data import load_data
+
+    return load_data("catalog.yaml")
+
+
+def word(group: str, key: str, lang: str) -> str:
+    """One display text: `word("categories", "payment", "zh-CN")` -> 支付."""
+    entry = words().get(group, {}).get(key)
+    if entry is None:
+        return key
+    return str(Text(entry["en"], entry.get("zh-CN")).get(lang))

@@ -1,0 +1,145 @@
+"""The catalog as text: the `recipes list` table and the `recipes show` page, in en or zh-CN."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from unbinder.catalog import Entry, FlowInfo, command, word
+from unbinder.lang import display_width, pad
+
+
+def _label(key: str, lang: str) -> str:
+    return word("labels", key, lang)
+
+
+def side_effects_text(flows: Sequence[FlowInfo], lang: str) -> str:
+    """`change, unbind: sends SMS, changes the account`, or `none` (flows with equal effects
+    share one entry)."""
+    zh = lang.startswith("zh")
+    comma, colon, semi = ("、", "：", "；") if zh else (", ", ": ", "; ")
+    by_effects: dict[tuple[str, ...], list[str]] = {}
+    for flow in flows:
+        if flow.side_effects:
+            by_effects.setdefault(flow.side_effects, []).append(word("flows", flow.name, lang))
+    parts = [
+        comma.join(names) + colon + comma.join(word("side_effects", e, lang) for e in effects)
+        for effects, names in by_effects.items()
+    ]
+    return semi.join(parts) or _label("none", lang)
+
+
+def status_text(entry: Entry, lang: str) -> str:
+    status = word("statuses", entry.status, lang)
+    return f"{status} ({entry.last_verified})" if entry.last_verified else status
+
+
+def render_list(entries: Sequence[Entry], lang: str) -> str:
+    """One line per platform under a header, then a summary and what `unverified` means."""
+    if not entries:
+        return _label("empty", lang) + "\n"
+    header = ["id", "platform", "regions", "category", "harm", "flows", "status", "side_effects"]
+    rows = [[_label(h, lang) for h in header]]
+    for e in entries:
+        rows.append(
+            [
+                e.id,
+                e.name.get(lang),
+                ",".join(e.regions),
+                word("categories", e.category, lang),
+                str(e.harm),
+                ",".join(word("flows", f, lang) for f in e.flow_names),
+                status_text(e, lang),
+                side_effects_text(e.flows, lang),
+            ]
+        )
+    widths = [max(display_width(row[i]) for row in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(pad(cell, widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1]
+        for row in rows
+    ]
+    working = sum(e.status == "working" for e in entries)
+    unverified = sum(e.status == "unverified" for e in entries)
+    summary = (
+        _label("summary", lang)
+        .replace("{count}", str(len(entries)))
+        .replace("{working}", str(working))
+        .replace("{unverified}", str(unverified))
+        .replace("{other}", str(len(entries) - working - unverified))
+    )
+    return "\n".join([*lines, "", summary, _label("status_note", lang)]) + "\n"
+
+
+def render_show(entry: Entry, lang: str) -> str:
+    """Everything a person needs to judge and use one recipe."""
+    zh = lang.startswith("zh")
+    colon, semi, left, right = ("：", "；", "（", "）") if zh else (": ", "; ", " (", ")")
+
+    def field(key: str, value: str) -> str:
+        return f"{_label(key, lang)}{colon}{value}"
+
+    def heading(key: str) -> list[str]:
+        text = _label(key, lang)
+        return ["", text, "-" * display_width(text)]
+
+    name = entry.name.get(lang)
+    other = entry.name.get("en" if zh else "zh-CN")
+    title = f"{name} / {other} ({entry.id})" if other != name else f"{name} ({entry.id})"
+    out = [title, "=" * min(72, display_width(title))]
+    if entry.demo:
+        out.append(_label("show_demo", lang))
+    meaning = word("status_meaning", entry.status, lang)
+    out.append(
+        field("show_status", f"{word('statuses', entry.status, lang)}{left}{meaning}{right}")
+    )
+    out.append(field("show_last_verified", entry.last_verified or _label("never", lang)))
+    out.append(field("show_regions", ", ".join(entry.regions)))
+    out.append(field("show_category", word("categories", entry.category, lang)))
+    out.append(field("show_harm", _label("harm_scale", lang).replace("{harm}", str(entry.harm))))
+    out.append(field("show_homepage", entry.homepage))
+    out.append(field("show_domains", ", ".join(entry.domains) or "-"))
+    if entry.maintainers:
+        out.append(field("show_maintainers", ", ".join(entry.maintainers)))
+    if entry.notes is not None:
+        out += heading("show_notes")
+        out += _paragraph(entry.notes.get(lang))
+    out += heading("show_flows")
+    for flow in entry.flows:
+        login = _label("show_login" if flow.requires_login else "show_anonymous", lang)
+        effects = (", " if not zh else "、").join(
+            word("side_effects", e, lang) for e in flow.side_effects
+        ) or _label("none", lang)
+        out.append(f"{word('flows', flow.name, lang)} - {word('flow_meaning', flow.name, lang)}")
+        out.append(f"    {login}{semi}{field('show_side_effects', effects)}")
+        if flow.description is not None:
+            out.append(f"    {flow.description.get(lang)}")
+    if not entry.flows:
+        out.append(_label("show_manual_only", lang))
+    out += heading("show_manual")
+    if entry.manual is None:
+        out.append(_label("show_no_manual", lang))
+    else:
+        if entry.manual.why is not None:
+            out.append(field("show_why", entry.manual.why.get(lang)))
+        for number, step in enumerate(entry.manual.steps(lang), start=1):
+            out.append(f"{number}. {step}")
+        if entry.manual.url:
+            out.append(entry.manual.url)
+    out += heading("show_commands")
+    out += _commands(entry)
+    return "\n".join(out) + "\n"
+
+
+def _commands(entry: Entry) -> list[str]:
+    names = set(entry.flow_names)
+    kinds: list[str] = [k for k in ("check", "change", "unbind") if k in names]
+    if not names & {"change", "unbind"}:
+        kinds.append("mark")
+    return [command(k, entry.id, "OLD" if k != "check" else "PHONE") for k in kinds]
+
+
+def _paragraph(text: str) -> list[str]:
+    import textwrap
+
+    if any(ord(ch) > 0x2E80 for ch in text):
+        return [text]
+    return textwrap.wrap(" ".join(text.split()), width=96)

@@ -1,0 +1,36 @@
+"""The language of what unbinder prints: `en` or `zh-CN`, from the option or the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+LANGS = ("en", "zh-CN")
+
+
+def default_lang(environ: Mapping[str, str] | None = None) -> str:
+    """`zh-CN` when the locale (LC_ALL, then LC_MESSAGES, then LANG, as POSIX reads them) is
+    Chinese, else `en`."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name)
+        if value:
+            return "zh-CN" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def resolve_lang(option: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """The `--lang` option when given, else the environment's language."""
+    return option if option in LANGS else default_lang(environ)
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: CJK characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    """`text` padded with spaces to `width` terminal columns."""
+    return text + " " * max(0, width - display_width(text))

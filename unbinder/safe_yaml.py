@@ -1,0 +1,96 @@
+"""Safe YAML for recipes: plain data only, with a line number for every key.
+
+Recipes are data, never code. This loader refuses every tag beyond plain scalars, mappings and
+sequences (so `!!python/object` can never run), refuses anchors and aliases (no billion-laughs
+bombs), bounds the nesting depth, and maps each key path to its line so errors can say
+`file:line`. It lives apart from `recipe.py` so that fast readers (the catalog behind
+`unbinder recipes list`) get the same safety without paying for the pydantic models.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+MAX_BYTES = 256 * 1024
+MAX_DEPTH = 40
+
+Lines = dict[tuple[Any, ...], int]
+
+
+class YamlProblem(Exception):
+    """A problem at a line of the file (1-based)."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def compose(text: str) -> tuple[Any, Lines]:
+    """Safe-load YAML into plain data plus a map from key paths to line numbers."""
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_cls(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise YamlProblem(1, "the file is empty")
+        lines: Lines = {}
+        _map_lines(node, (), lines, set(), 0)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = exc.problem or "invalid YAML"
+        if "could not determine a constructor" in problem or "python/" in (problem or ""):
+            tag = re.search(r"tag '([^']+)'", problem)
+            raise YamlProblem(
+                line,
+                f"YAML tag {tag.group(1) if tag else ''} is not allowed: recipes are plain data "
+                "and can never run code",
+            ) from None
+        raise YamlProblem(line, f"invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(1, f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+
+def _map_lines(node: Any, path: tuple[Any, ...], lines: Lines, seen: set[int], depth: int) -> None:
+    if id(node) in seen:
+        raise YamlProblem(
+            node.start_mark.line + 1,
+            "YAML anchors and aliases (&name, *name) are not allowed in recipes; "
+            "write the value out",
+        )
+    seen.add(id(node))
+    if depth > MAX_DEPTH:
+        raise YamlProblem(node.start_mark.line + 1, f"nesting deeper than {MAX_DEPTH} levels")
+    if node.tag not in _PLAIN_TAGS:
+        raise YamlProblem(
+            node.start_mark.line + 1,
+            f"YAML tag {node.tag} is not allowed: recipes are plain data and can never run code",
+        )
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _map_lines(value_node, path + (key,), lines, seen, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _map_lines(item, path + (index,), lines, seen, depth + 1)
