@@ -273,3 +273,17 @@ def test_passwd_prompts_for_both_passphrases(trail_dir: Path, phone: PhoneNumber
     assert result.exit_code == 0, result.output
     assert "Current trail passphrase" in result.output
     Trail.open(trail_dir, "new passphrase 1").close()
+
+
+def test_unbinder_anchor_makes_every_command_check_the_anchor(
+    trail_dir: Path, phone: PhoneNumber, tmp_path: Path
+) -> None:
+    _audit(trail_dir, phone)
+    env = {**ENV, "UNBINDER_ANCHOR": str(tmp_path / "head.anchor")}
+    assert _run("verify", env=env).exit_code == 0  # writes the anchor
+    assert _run("show", env=env).exit_code == 0
+    log = trail_dir / "trail.log"
+    log.write_bytes(log.read_bytes()[: frames(trail_dir)[-1].offset])
+    result = _run("show", env=env)
+    assert result.exit_code == 5
+    assert "cut off the end" in result.output

@@ -67,9 +67,9 @@ def show(run_id: int | None) -> None:
         unbinder trail show --run 12
     """
     from unbinder.errors import BadInput
-    from unbinder.trail import Trail
+    from unbinder.trail import Trail, default_anchor
 
-    with Trail.open(_trail_dir(), get_passphrase()) as opened:
+    with Trail.open(_trail_dir(), get_passphrase(), anchor=default_anchor()) as opened:
         _echo_warnings(opened.warnings)
         runs = opened.runs()
         if run_id is None:
@@ -150,12 +150,12 @@ def export(fmt: str, out: Path | None, show_number: bool) -> None:
 
         unbinder trail export --format json --out trail.json
     """
-    from unbinder.trail import Trail
+    from unbinder.trail import Trail, default_anchor
     from unbinder.trail.export import export_document
     from unbinder.trail.fsio import replace_atomically
 
     render = _html_renderer() if fmt == "html" else None
-    with Trail.open(_trail_dir(), get_passphrase()) as opened:
+    with Trail.open(_trail_dir(), get_passphrase(), anchor=default_anchor()) as opened:
         _echo_warnings(opened.warnings)
         reveal = _ask_number() if show_number else None
         document = export_document(opened, reveal=reveal)

@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import os
 import secrets
+import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -182,6 +183,7 @@ class Trail:
             _move_into_place(staging, directory)
             fsio.fsync_dir(directory.parent)
         except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
             raise StorageError(
                 f"cannot create the trail in {directory}: {exc.strerror or exc}.",
                 hint="Check free space and permissions, or set UNBINDER_HOME.",
