@@ -37,7 +37,7 @@ def test_200_kills_lose_no_acknowledged_record(tmp_path: Path) -> None:
     report = json.loads(completed.stdout)
     assert report["failures"] == []
     assert report["kills"] == 200
-    assert report["acked"] > 200  # the child really was appending when killed
+    assert report["rounds_appending"] >= 80  # about half the kills land amid appends
     assert report["lost"] == 0
     assert report["corrupted"] == 0
     assert report["too_many_extra"] == 0

@@ -41,6 +41,7 @@ PASSPHRASE = "crash-check"  # noqa: S105 (a throwaway trail made for this check)
 class CrashReport:
     kills: int = 0
     acked: int = 0  # acknowledged records over all rounds
+    rounds_appending: int = 0  # rounds killed after at least one acknowledged append
     lost: int = 0  # acknowledged records missing after a kill (must be 0)
     extra: int = 0  # rounds where the one unacknowledged record in flight survived
     too_many_extra: int = 0  # rounds where more than one unacknowledged record survived
@@ -90,12 +91,18 @@ def _one_round(
         finally:
             os._exit(1)
     os.close(write_end)
+    # Every other round waits until the child acknowledged its run start, so that many kills
+    # land amid appends however slow the machine is; the others may land while it opens.
+    early = b""
+    if rng.random() < 0.5:
+        early = os.read(read_end, _ACK.size)
     time.sleep(rng.uniform(0, max_delay))
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
-    acked = _read_acks(read_end)
+    acked = _read_acks(read_end, early)
     report.kills += 1
     report.acked += len(acked)
+    report.rounds_appending += len(acked) > 0
     check_round(directory, master, acked, report)
 
 
@@ -156,8 +163,7 @@ def _append_forever(directory: Path, master: MasterKey, ack: int, seed: int) -> 
             os.write(ack, _ACK.pack(seq))
 
 
-def _read_acks(fd: int) -> list[int]:
-    data = b""
+def _read_acks(fd: int, data: bytes = b"") -> list[int]:
     while chunk := os.read(fd, 65536):
         data += chunk
     os.close(fd)
