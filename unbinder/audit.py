@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from unbinder.human import Human
     from unbinder.replica import Replica
     from unbinder.throttle import Throttle
-    from unbinder.trail import Run
+    from unbinder.trail import Run, Trail
 
 SCHEMA = "unbinder.audit/1"
 DEFAULT_CONCURRENCY = 4  # measured on 2 cores: see docs/performance.md
@@ -365,6 +365,18 @@ def _crashed(loaded: LoadedRecipe, exc: BaseException) -> Outcome:
         flow="check",
         status="error",
         failure=StepFailure("-", "run", None, f"{type(exc).__name__}: {message}"),
+    )
+
+
+def start_trail_run(
+    trail: Trail, phone: PhoneNumber, recipes: Sequence[LoadedRecipe], *, fixtures: bool
+) -> Run:
+    """The trail run of one audit (its start record: the recipes' versions, the mode)."""
+    return trail.start_run(
+        "audit",
+        phone,
+        recipes={r.id: r.digest for r in recipes},
+        details={"mode": "fixtures" if fixtures else "live", "platforms": [r.id for r in recipes]},
     )
 
 

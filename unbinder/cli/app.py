@@ -16,9 +16,11 @@ from unbinder.errors import ExitCode, UnbinderError
 # Commands register here by name -> "module:function"; imported when the group is built.
 _COMMANDS = {
     "audit": "unbinder.cli.audit:audit",
+    "demo": "unbinder.cli.demo:demo",
     "doctor": "unbinder.cli.doctor:doctor",
     "plan": "unbinder.cli.plan:plan",
     "recipes": "unbinder.cli.recipes:recipes",
+    "report": "unbinder.cli.report:report",
     "trail": "unbinder.cli.trail:trail",
 }
 

@@ -170,7 +170,7 @@ def _run(
     """Open the trail, run the audit with progress, record every result, survive Ctrl-C."""
     import asyncio
 
-    from unbinder.audit import AuditResult, record_result, run_audit
+    from unbinder.audit import AuditResult, record_result, run_audit, start_trail_run
     from unbinder.browser import BrowserSession
     from unbinder.cli.progress import Progress
     from unbinder.human import ConsoleHuman, SerialHuman
@@ -188,15 +188,7 @@ def _run(
         if first:
             click.echo(f"Creating your encrypted trail in {paths.trail_dir}.", err=True)
         trail_handle = open_or_create(paths, get_passphrase(confirm=first))
-        run = trail_handle.start_run(
-            "audit",
-            number,
-            recipes={r.id: r.digest for r in chosen},
-            details={
-                "mode": "fixtures" if fixtures else "live",
-                "platforms": [r.id for r in chosen],
-            },
-        )
+        run = start_trail_run(trail_handle, number, chosen, fixtures=fixtures)
     result = AuditResult(phone=number, fixtures=fixtures)
     human = SerialHuman(ConsoleHuman(lang=options.lang)) if headed else None
     names = {r.id: r.recipe.name.get(options.lang) for r in chosen}

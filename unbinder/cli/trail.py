@@ -126,7 +126,7 @@ def verify(anchor_spec: str | None) -> None:
     type=click.Choice(["json", "html"]),
     default="json",
     show_default=True,
-    help="json: a versioned envelope; html: the evidence report.",
+    help="json: a versioned envelope; html: the evidence report of every run.",
 )
 @click.option(
     "--out",
@@ -143,8 +143,9 @@ def export(fmt: str, out: Path | None, show_number: bool) -> None:
     """Export the trail: verification summary, runs and every record, decrypted.
 
     Numbers stay masked. The trail never stores a number, so --show-number asks you for it
-    and shows it only where it matches the stored reference. Evidence files are listed by id,
-    not embedded.
+    and shows it only where it matches the stored reference. In JSON, evidence files are listed
+    by id; the HTML is the evidence report of every run (`unbinder report --all`), screenshots
+    included.
 
     Example:
 
@@ -154,14 +155,20 @@ def export(fmt: str, out: Path | None, show_number: bool) -> None:
     from unbinder.trail.export import export_document
     from unbinder.trail.fsio import replace_atomically
 
-    render = _html_renderer() if fmt == "html" else None
     with Trail.open(_trail_dir(), get_passphrase(), anchor=default_anchor()) as opened:
         _echo_warnings(opened.warnings)
-        reveal = _ask_number() if show_number else None
-        document = export_document(opened, reveal=reveal)
+        reveal = ask_number() if show_number else None
+        if fmt == "html":
+            from unbinder.cli.audit import default_lang
+            from unbinder.report import build_report, render_html
+
+            document = build_report(opened, all_runs=True, reveal=reveal, lang=default_lang())
+            text = render_html(document)
+        else:
+            document = export_document(opened, reveal=reveal)
+            text = json.dumps(document, indent=2, ensure_ascii=False)
     if reveal is not None and not document["number"]["shown"]:
         click.echo("Warning: that number matches no run in the trail; all stay masked.", err=True)
-    text = render(document) if render else json.dumps(document, indent=2, ensure_ascii=False)
     if out is None:
         click.echo(text)
         return
@@ -189,28 +196,12 @@ def passwd() -> None:
     click.echo("Passphrase changed (key.json rewritten; the records are untouched).")
 
 
-def _html_renderer() -> Any:
-    import importlib
-
-    from unbinder.errors import BadInput
-
-    try:
-        report = importlib.import_module("unbinder.report")
-    except ImportError:
-        report = None
-    render = getattr(report, "render_trail", None)
-    if render is None:
-        raise BadInput(
-            "HTML export needs the report module, which this version does not have yet.",
-            hint="Use --format json.",
-        )
-    return render
-
-
-def _ask_number() -> Any:
+def ask_number(text: str | None = None) -> Any:
+    """The number to show in full: `text` when given, else asked for (never echoed back)."""
     from unbinder.phone import parse_phone
 
-    text = click.prompt("Phone number to show (with +country code)", err=True)
+    if text is None:
+        text = click.prompt("Phone number to show (with +country code)", err=True)
     return parse_phone(text)
 
 

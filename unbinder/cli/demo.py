@@ -1,0 +1,99 @@
+"""`unbinder demo`: the whole job on the built-in offline platforms, explained as it goes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from unbinder.audit import AuditEvent, AuditResult
+    from unbinder.demo import DemoResult
+
+STAGES = {
+    1: "Audit: where is the demo number still bound?",
+    2: "Change: move the binding on one platform (a scripted person logs in and types the codes)",
+    3: "Audit again: what does that platform say now?",
+    4: "Verify the encrypted trail and write the evidence report",
+}
+
+
+class _View:
+    """Renders the demo with the audit's own progress and table (unbinder/cli/progress.py)."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def stage(self, number: int, what: str) -> None:
+        click.echo(f"\n== Step {number} of 4. {STAGES.get(number, what)}")
+
+    def progress(
+        self, names: dict[str, str]
+    ) -> AbstractContextManager[Callable[[AuditEvent], None]]:
+        from unbinder.cli.progress import Progress
+
+        return Progress(names)
+
+    def audit_done(self, result: AuditResult) -> None:
+        from unbinder.cli.progress import result_table
+
+        result_table(result, "PHONE", self.lang)
+
+
+@click.command()
+@click.option(
+    "--lang", type=click.Choice(["en", "zh-CN"]), default=None, help="Language of the report."
+)
+def demo(lang: str | None) -> None:
+    """Show the whole job offline: audit, change, re-check, verify, report.
+
+    Uses the built-in demo platforms (their pages are replicas in fixtures/, served from this
+    machine; nothing touches the internet) and a made-up number, in a throwaway data directory
+    with its own trail and passphrase (both printed). At the end it prints where the evidence
+    report is: open it in a browser, or print it.
+
+    Example:
+
+        unbinder demo
+    """
+    from unbinder.cli.audit import default_lang
+    from unbinder.demo import DemoHome, load_plan, run_demo
+
+    lang = lang or default_lang()
+    plan = load_plan()
+    home = DemoHome.create()
+    click.echo("unbinder demo: the main job on built-in offline platforms, with a made-up number.")
+    click.echo("Every page comes from fixtures/ on this machine; nothing goes to the internet.")
+    click.echo(f"  data directory (throwaway): {home.paths.home}")
+    click.echo(f"  trail passphrase (throwaway): {home.passphrase}")
+    result = run_demo(_View(lang), plan=plan, home=home, lang=lang)
+    for line in _closing(result):
+        click.echo(line)
+
+
+def _closing(result: DemoResult) -> list[str]:
+    from unbinder.report import fingerprint
+
+    v = result.verification
+    seq, mac = result.head
+    status = {"ok": "OK, intact", "warnings": "intact, with warnings", "tampered": "TAMPERED"}
+    env = f"UNBINDER_HOME={result.home.paths.home}"
+    return [
+        f"Trail verified: {status[v.status]}: {v.records} records, {len(v.sealed_runs)} sealed "
+        f"runs, {v.blobs_authentic} of {v.blobs_referenced} screenshots authentic; "
+        f"head {fingerprint(seq, mac)}",
+        *(f"  warning: {w}" for w in v.warnings),
+        *(f"  problem: {p}" for p in v.problems),
+        f"Evidence report: {result.report}",
+        "  (one self-contained page: open it in a browser, or print it; it loads nothing)",
+        f"Done in {result.seconds:.1f} s.",
+        "",
+        "Try next (the passphrase is the one above):",
+        f"  {env} unbinder trail show          # the runs in the encrypted trail",
+        f"  {env} unbinder trail verify        # the same check, and the same head",
+        f"  {env} unbinder report --lang zh-CN # the report in Chinese",
+        "  unbinder recipes list                 # the platforms unbinder knows",
+        "  unbinder audit --help                 # check your own number",
+    ]

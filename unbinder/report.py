@@ -1,0 +1,698 @@
+"""The evidence report: what the trail records about a number, as one self-contained HTML page
+or a versioned JSON document (`unbinder.report/1`) with the same content.
+
+Everything comes from the trail, never from a run's memory, so the report can be rebuilt at any
+time by whoever holds the passphrase, and its head fingerprint compared with `unbinder trail
+verify`. The page makes no request at all: the CSS is inline, screenshots are decrypted from the
+trail's blobs into data: URIs, and a Content-Security-Policy forbids every fetch.
+
+Each platform's state for a number follows its evidence in time: a check's `bound` or
+`not_bound`, a verified change (`changed` / `unbound`) or a result the person recorded by hand
+(`unbinder mark`). Inconclusive outcomes (a captcha, a rate limit, an unknown page, a manual
+platform) never overwrite an earlier conclusive state; a later `not_bound` after a change
+confirms it. `changed`, `unbound` and `not_bound` are done; everything else is still to do.
+
+The number is masked. The trail cannot give it back; with `reveal`, the caller passes the number
+again and it is shown only in the runs whose stored keyed reference it matches.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from unbinder import __version__
+from unbinder.errors import BadInput, UnbinderError
+from unbinder.trail.records import RecordType, format_time, now
+
+if TYPE_CHECKING:
+    from unbinder.phone import PhoneNumber
+    from unbinder.recipe import LoadedRecipe
+    from unbinder.trail import Trail
+
+SCHEMA = "unbinder.report/1"
+LANGS = ("en", "zh-CN")
+FORMATS = ("html", "json")
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+SCHEMA_FILE = TEMPLATE_DIR / "report.schema.json"
+
+# A platform's state for a number, and which states end the matter.
+CONCLUSIVE = ("bound", "not_bound", "changed", "unbound")
+DONE = ("not_bound", "changed", "unbound")
+# What the audit's coverage line calls "checked automatically" (audit.AUTOMATIC): a check ran
+# to an end of its own; a captcha or a rate limit still needs a person.
+CHECKED = ("bound", "not_bound", "unknown", "error")
+STATES = (
+    "bound",
+    "not_bound",
+    "changed",
+    "unbound",
+    "manual",
+    "needs_human",
+    "rate_limited",
+    "unknown",
+    "error",
+    "skipped",
+    "throttled",
+    "not_done",
+)
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
+COUNTS = ("platforms", "checked", "bound", "changed", "not_bound", "todo", "manual")
+SHORT_MAC = 16  # hex digits of the head MAC shown as its fingerprint
+
+RecipeLookup = Callable[[str], "LoadedRecipe | None"]
+BlobReader = Callable[[str], bytes]
+Doc = dict[str, Any]
+
+_START = RecordType.RUN_START.label
+_SEAL = RecordType.RUN_SEAL.label
+_FINDING = RecordType.FINDING.label
+_RESULT = RecordType.RESULT.label
+_ACTION = RecordType.ACTION.label
+_BLOB = RecordType.BLOB.label
+
+
+@cache
+def texts() -> dict[str, dict[str, str]]:
+    """The report's words in each language (templates/report_text.yaml)."""
+    import yaml
+
+    loaded = yaml.safe_load((TEMPLATE_DIR / "report_text.yaml").read_text(encoding="utf-8"))
+    return {lang: {str(k): str(v) for k, v in loaded[lang].items()} for lang in LANGS}
+
+
+@dataclass
+class _Text:
+    """Words of one language, with `{placeholders}` filled in."""
+
+    lang: str
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return texts()[self.lang][key].format(**values)
+
+    def state(self, state: str) -> str:
+        key = f"state_{state}"
+        return self(key) if key in texts()[self.lang] else state
+
+
+def pick_lang(lang: str | None) -> str:
+    if lang is None:
+        return "en"
+    if lang not in LANGS:
+        raise BadInput(f"unknown language {lang!r}.", hint=f"Use one of: {', '.join(LANGS)}.")
+    return lang
+
+
+# -- choosing runs ----------------------------------------------------------------------------
+
+
+def select_runs(
+    runs: list[Doc], *, run: int | None = None, all_runs: bool = False
+) -> tuple[str, list[Doc]]:
+    """(mode, runs): one run, every run, or by default every run of the latest run's number."""
+    if not runs:
+        raise BadInput(
+            "the trail holds no run yet, so there is nothing to report.",
+            hint="Run `unbinder audit PHONE` first (or try `unbinder demo`).",
+        )
+    if run is not None and all_runs:
+        raise BadInput("--run and --all exclude each other.", hint="Choose one.")
+    if run is not None:
+        chosen = [r for r in runs if r["id"] == run]
+        if not chosen:
+            known = ", ".join(str(r["id"]) for r in runs)
+            raise BadInput(
+                f"there is no run {run} in the trail (runs: {known}).",
+                hint="`unbinder trail show` lists the runs.",
+            )
+        return "run", chosen
+    if all_runs:
+        return "all", list(runs)
+    ref = _ref(runs[-1])
+    if ref is None:
+        return "number", [runs[-1]]
+    return "number", [r for r in runs if _ref(r) == ref]
+
+
+def _ref(run: Doc) -> str | None:
+    phone = run.get("phone") or {}
+    return phone.get("ref")
+
+
+# -- building the document --------------------------------------------------------------------
+
+
+@dataclass
+class _RunRecords:
+    run: Doc
+    start: Doc = field(default_factory=dict)
+    seal: Doc | None = None
+    records: list[Doc] = field(default_factory=list)
+
+
+def build_report(
+    trail: Trail,
+    *,
+    run: int | None = None,
+    all_runs: bool = False,
+    reveal: PhoneNumber | None = None,
+    lang: str = "en",
+    recipes: RecipeLookup | None = None,
+) -> Doc:
+    """The report document (JSON-able) for the chosen runs of `trail`.
+
+    Built on the trail's export envelope (`unbinder.trail.export`), which verifies the trail,
+    decrypts the records and matches `reveal` against the stored references.
+    """
+    from unbinder.trail.export import export_document
+
+    envelope = export_document(trail, reveal=reveal)
+    return report_from_export(
+        envelope,
+        read_blob=trail.read_blob,
+        run=run,
+        all_runs=all_runs,
+        revealing=reveal is not None,
+        lang=lang,
+        recipes=recipes,
+    )
+
+
+def report_from_export(
+    envelope: Doc,
+    *,
+    read_blob: BlobReader,
+    run: int | None = None,
+    all_runs: bool = False,
+    revealing: bool = False,
+    lang: str = "en",
+    recipes: RecipeLookup | None = None,
+) -> Doc:
+    """The report document from an `unbinder.trail/1` envelope and a way to read its blobs."""
+    lang = pick_lang(lang)
+    text = _Text(lang)
+    lookup = recipes or recipe_lookup()
+    mode, chosen = select_runs(envelope["runs"], run=run, all_runs=all_runs)
+    wanted = {r["id"]: _RunRecords(r) for r in chosen}
+    for record in envelope["records"]:
+        owner = record["seq"] if record["type"] == _START else record["run"]
+        if owner not in wanted:
+            continue
+        bucket = wanted[owner]
+        if record["type"] == _START:
+            bucket.start = record
+        elif record["type"] == _SEAL:
+            bucket.seal = record
+        else:
+            bucket.records.append(record)
+    evidence: dict[str, Doc] = {}
+    runs = [_run_doc(b, text, lookup, read_blob, evidence) for b in wanted.values()]
+    revealed = [r["id"] for r in runs if _shown(r)]
+    numbers = _numbers(runs, text, lookup)
+    head = envelope["trail"]["head"]
+    count = len(chosen)
+    selection_text = {
+        "run": text("selection_run", run=chosen[0]["id"]),
+        "all": text("selection_all", count=count),
+        "number": text("selection_number", count=count),
+    }[mode]
+    if not revealing:
+        number_note = text("number_masked")
+    elif revealed:
+        number_note = text("number_shown", runs=", ".join(str(r) for r in revealed))
+    else:
+        number_note = text("number_no_match")
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "unbinder", "version": __version__},
+        "generated": format_time(now()),
+        "lang": lang,
+        "selection": {"mode": mode, "runs": [r["id"] for r in chosen], "text": selection_text},
+        "trail": {
+            "id": envelope["trail"]["id"],
+            "head": {
+                "seq": head["seq"],
+                "mac": head["mac"],
+                "fingerprint": fingerprint(head["seq"], head["mac"]),
+            },
+        },
+        "verification": envelope["verification"],
+        "number": {"shown": bool(revealed), "runs": revealed, "note": number_note},
+        "summary": _add_counts(n["summary"] for n in numbers),
+        "numbers": numbers,
+        "runs": runs,
+        "evidence": evidence,
+    }
+
+
+def fingerprint(seq: int, mac: str) -> str:
+    """`#41 3f9a2c1b7d4e5a60`: the head record and the start of its chain MAC."""
+    return f"#{seq} {mac[:SHORT_MAC]}"
+
+
+def recipe_lookup() -> RecipeLookup:
+    """Recipes by id, for names in the report's language and manual steps (None: unknown)."""
+    from unbinder.recipe import find_recipe
+
+    found: dict[str, LoadedRecipe | None] = {}
+
+    def lookup(platform: str) -> LoadedRecipe | None:
+        if platform not in found:
+            try:
+                found[platform] = find_recipe(platform)
+            except UnbinderError:
+                found[platform] = None
+        return found[platform]
+
+    return lookup
+
+
+def _phone(entry: Any) -> Doc | None:
+    """A run's number as the report shows it: masked, or in full where it was revealed."""
+    if not isinstance(entry, dict) or not entry.get("masked"):
+        return None
+    shown = entry.get("number")
+    return {"masked": str(entry["masked"]), "ref": entry.get("ref"), "shown": shown or None}
+
+
+def _shown(run: Doc) -> bool:
+    return any((run.get(k) or {}).get("shown") for k in ("phone", "new_phone"))
+
+
+def _run_doc(
+    bucket: _RunRecords,
+    text: _Text,
+    lookup: RecipeLookup,
+    read_blob: BlobReader,
+    evidence: dict[str, Doc],
+) -> Doc:
+    run = bucket.run
+    kind = str(run.get("kind", ""))
+    start = bucket.start.get("payload") or {}
+    entries: dict[str, Doc] = {}
+
+    def entry(platform: str) -> Doc:
+        if platform not in entries:
+            entries[platform] = {
+                "platform": platform,
+                "name": _name(platform, lookup, text.lang, None),
+                "run": run["id"],
+                "source": _source(kind, start),
+                "outcome": None,
+                "kind": None,
+                "reason_code": None,
+                "evidence": "",
+                "details": None,
+                "degraded": False,
+                "warnings": [],
+                "blocked": [],
+                "numbers": None,
+                "time": None,
+                "record": None,
+                "steps": [],
+                "screenshots": [],
+                "next_step": "",
+            }
+        return entries[platform]
+
+    for record in bucket.records:
+        payload = record.get("payload") or {}
+        platform = str(payload.get("platform") or "")
+        if not platform:
+            continue
+        item = entry(platform)
+        rtype = record["type"]
+        if rtype == _FINDING:
+            _add_finding(item, record, text, lookup)
+        elif rtype == _RESULT:
+            _add_result(item, record, text)
+        elif rtype == _ACTION:
+            item["steps"].append(_step(record, text))
+        elif rtype == _BLOB:
+            blob_id = str(payload.get("blob", ""))
+            if blob_id not in evidence:
+                evidence[blob_id] = _evidence(read_blob, record, blob_id)
+            if blob_id not in item["screenshots"]:
+                item["screenshots"].append(blob_id)
+    for item in entries.values():
+        item["next_step"] = next_step(_effective(item), item["platform"], text, lookup)
+        item["outcome"] = item["outcome"] or "unknown"
+    seal = bucket.seal
+    return {
+        "id": run["id"],
+        "kind": kind,
+        "kind_text": _kind_text(kind, text),
+        "started": run.get("started"),
+        "ended": seal["time"] if seal is not None else None,
+        "sealed": bool(run.get("sealed")),
+        "status": run.get("status"),
+        "phone": _phone(run.get("phone")),
+        "new_phone": _phone(run.get("new_phone")),
+        "details": {
+            k: v for k, v in (start.get("details") or {}).items() if isinstance(v, (str, bool))
+        },
+        "entries": list(entries.values()),
+        "screenshots": [i for e in entries.values() for i in e["screenshots"]],
+    }
+
+
+def _source(kind: str, start: Doc) -> str:
+    if kind == "audit":
+        return "check"
+    if kind == "mark":
+        return "mark"
+    if kind == "unbind":
+        mode = (start.get("details") or {}).get("mode")
+        return "unbind" if mode == "unbind" else "change"
+    return kind or "check"
+
+
+def _kind_text(kind: str, text: _Text) -> str:
+    key = f"kind_{kind}"
+    return text(key) if key in texts()[text.lang] else kind
+
+
+def _name(platform: str, lookup: RecipeLookup, lang: str, stored: Any) -> str:
+    loaded = lookup(platform)
+    if loaded is not None:
+        return loaded.recipe.name.get(lang)
+    return str(stored) if stored else platform
+
+
+def _add_finding(item: Doc, record: Doc, text: _Text, lookup: RecipeLookup) -> None:
+    outcome = record["payload"].get("outcome") or {}
+    if not isinstance(outcome, dict):
+        return
+    if isinstance(outcome.get("outcome"), str):
+        # An audit's finding (audit.PlatformResult.to_dict): it decides the entry.
+        item["outcome"] = outcome["outcome"]
+        item["kind"] = outcome.get("kind")
+        item["evidence"] = str(outcome.get("summary") or outcome.get("reason") or "")
+        item["details"] = outcome.get("evidence")
+        item["degraded"] = bool(outcome.get("degraded"))
+        item["warnings"] = [str(w) for w in outcome.get("warnings") or []]
+        item["blocked"] = sorted({str(b.get("host")) for b in outcome.get("blocked") or []})
+        item["time"] = record["time"]
+        item["record"] = record["seq"]
+        if item["name"] == item["platform"]:
+            item["name"] = _name(item["platform"], lookup, text.lang, outcome.get("name"))
+        return
+    # An engine outcome inside a change (the verify flow reading the platform back): a step.
+    status = str(outcome.get("status", ""))
+    summary = _outcome_summary(outcome)
+    key = "step_verify" if outcome.get("flow") == "verify" else "step_flow_ended"
+    item["steps"].append(
+        {
+            "time": record["time"],
+            "by": "tool",
+            "text": text(key, status=text.state(status), summary=f": {summary}" if summary else ""),
+        }
+    )
+
+
+def _add_result(item: Doc, record: Doc, text: _Text) -> None:
+    result = record["payload"].get("result") or {}
+    if not isinstance(result, dict):
+        return
+    item["outcome"] = str(result.get("status", "unknown"))
+    item["reason_code"] = result.get("reason_code")
+    reason = str(result.get("reason") or "")
+    shown = result.get("bound_number")
+    if shown and str(shown) not in reason:
+        said = text("shows", shown=shown)
+        reason = f"{reason}; {said}" if reason else said
+    item["evidence"] = reason
+    item["numbers"] = (
+        {"old": result.get("old_masked"), "new": result.get("new_masked")}
+        if result.get("old_masked")
+        else None
+    )
+    item["time"] = record["time"]
+    item["record"] = record["seq"]
+    if result.get("by") == "user":
+        item["source"] = "mark"
+
+
+def _outcome_summary(outcome: Doc) -> str:
+    evidence = outcome.get("evidence")
+    if isinstance(evidence, dict) and evidence.get("rule"):
+        return f"{evidence['rule']}: {evidence.get('matched', '')}"
+    failure = outcome.get("failure")
+    if isinstance(failure, dict) and failure.get("error"):
+        return str(failure["error"])
+    return str(outcome.get("reason") or "")
+
+
+def _step(record: Doc, text: _Text) -> Doc:
+    """An action record (unbind / mark runs) in words."""
+    p = record["payload"]
+    what = str(p.get("what", ""))
+    d = p.get("details") or {}
+    if what == "start":
+        key = "step_start_dry" if d.get("dry_run") else "step_start"
+        words = text(key, mode=d.get("mode", ""))
+    elif what == "handoff":
+        words = text("step_handoff", kind=d.get("kind", ""), prompt=d.get("prompt", ""))
+    elif what == "confirm_asked":
+        numbers = " → ".join(str(n) for n in (d.get("old"), d.get("new")) if n)
+        words = text("step_confirm_asked", action=d.get("action", ""), numbers=numbers)
+    elif what == "confirm_answered":
+        words = text("step_confirm_answered", answer=d.get("answer", ""))
+    elif what == "flow_ended":
+        summary = _outcome_summary(d)
+        status = text.state(str(d.get("status", "")))
+        words = text("step_flow_ended", status=status, summary=f": {summary}" if summary else "")
+    elif what in ("session_kept", "session_wiped"):
+        words = text(f"step_{what}")
+    elif what == "marked":
+        note = d.get("note")
+        words = text(
+            "step_marked",
+            status=text.state(str(d.get("status", ""))),
+            note=f" ({note})" if note else "",
+        )
+    else:
+        words = text("step_other", what=what)
+    return {"time": record["time"], "by": str(p.get("by", "tool")), "text": words}
+
+
+def _evidence(read_blob: BlobReader, record: Doc, blob_id: str) -> Doc:
+    """An evidence file, decrypted for the page (or why it cannot be shown)."""
+    p = record["payload"]
+    media_type = str(p.get("media_type", ""))
+    item: Doc = {
+        "id": blob_id,
+        "name": str(p.get("name", "")),
+        "platform": str(p.get("platform", "")),
+        "run": record["run"],
+        "record": record["seq"],
+        "time": record["time"],
+        "media_type": media_type,
+        "size": p.get("size"),
+        "status": "ok",
+        "data": None,
+    }
+    try:
+        data = read_blob(blob_id)
+    except UnbinderError as exc:
+        item["status"] = exc.message.rstrip(".")
+        return item
+    if media_type not in IMAGE_TYPES or not _looks_like(media_type, data):
+        item["status"] = f"not an image this report can show ({media_type or 'no type'})"
+        return item
+    item["data"] = base64.b64encode(data).decode("ascii")
+    return item
+
+
+def _looks_like(media_type: str, data: bytes) -> bool:
+    magic = {
+        "image/png": data.startswith(b"\x89PNG\r\n\x1a\n"),
+        "image/jpeg": data.startswith(b"\xff\xd8\xff"),
+        "image/webp": data[:4] == b"RIFF" and data[8:12] == b"WEBP",
+    }
+    return magic.get(media_type, False)
+
+
+# -- each platform's state for a number -------------------------------------------------------
+
+
+def _effective(item: dict[str, Any]) -> str:
+    """What an entry says about the platform's state (a change that did not happen: bound)."""
+    outcome = str(item.get("outcome") or "unknown")
+    if outcome == "not_done" and item.get("reason_code") == "still_old":
+        return "bound"
+    return outcome if outcome in STATES else "unknown"
+
+
+def _numbers(runs: list[dict[str, Any]], text: _Text, lookup: RecipeLookup) -> list[dict[str, Any]]:
+    """The runs grouped by number (keyed reference), each with its platforms' states."""
+    groups: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        phone = run["phone"] or {"masked": "-", "ref": None, "shown": None}
+        key = str(phone.get("ref") or f"run-{run['id']}")
+        group = groups.setdefault(key, {"phone": dict(phone), "runs": [], "entries": []})
+        if phone.get("shown"):
+            group["phone"]["shown"] = phone["shown"]
+        group["runs"].append(run["id"])
+        group["entries"].extend(run["entries"])
+    numbers = []
+    for group in groups.values():
+        platforms = _platform_states(group["entries"], text, lookup)
+        numbers.append(
+            {
+                "phone": group["phone"],
+                "runs": group["runs"],
+                "summary": _count(platforms),
+                "platforms": platforms,
+            }
+        )
+    return numbers
+
+
+def _platform_states(
+    entries: Iterable[dict[str, Any]], text: _Text, lookup: RecipeLookup
+) -> list[dict[str, Any]]:
+    states: dict[str, dict[str, Any]] = {}
+    for item in entries:
+        effective = _effective(item)
+        platform = item["platform"]
+        state = states.setdefault(
+            platform,
+            {
+                "platform": platform,
+                "name": item["name"],
+                "state": None,
+                "done": False,
+                "evidence": "",
+                "since": None,
+                "run": None,
+                "confirmed": False,
+                "checked": False,
+                "latest": None,
+                "next_step": "",
+            },
+        )
+        if item["source"] == "check" and effective in CHECKED:
+            state["checked"] = True
+        state["latest"] = {"run": item["run"], "outcome": effective, "time": item["time"]}
+        current = state["state"]
+        if effective == "not_bound" and current in ("changed", "unbound"):
+            state["confirmed"] = True
+            continue
+        if effective in CONCLUSIVE or current not in CONCLUSIVE:
+            state.update(
+                state=effective,
+                evidence=item["evidence"],
+                since=item["time"],
+                run=item["run"],
+                confirmed=False,
+            )
+    for state in states.values():
+        state["done"] = state["state"] in DONE
+        state["next_step"] = next_step(state["state"], state["platform"], text, lookup)
+    return list(states.values())
+
+
+def _count(platforms: list[dict[str, Any]]) -> dict[str, int]:
+    return {
+        "platforms": len(platforms),
+        "checked": sum(1 for p in platforms if p["checked"]),
+        "bound": sum(1 for p in platforms if p["state"] == "bound"),
+        "changed": sum(1 for p in platforms if p["state"] in ("changed", "unbound")),
+        "not_bound": sum(1 for p in platforms if p["state"] == "not_bound"),
+        "todo": sum(1 for p in platforms if not p["done"]),
+        "manual": sum(1 for p in platforms if p["state"] == "manual"),
+    }
+
+
+def _add_counts(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total = dict.fromkeys(COUNTS, 0)
+    for count in counts:
+        for key in COUNTS:
+            total[key] += count[key]
+    return total
+
+
+def next_step(state: str, platform: str, text: _Text, lookup: RecipeLookup) -> str:
+    """What the person should do about `platform`, given its state, in the report's language."""
+    if state == "not_bound":
+        return text("next_nothing")
+    if state == "changed":
+        return text("next_done_changed")
+    if state == "unbound":
+        return text("next_done_unbound")
+    loaded = lookup(platform)
+    flows = loaded.recipe.flows if loaded is not None else None
+    manual = flows.manual.steps.get(text.lang) if flows and flows.manual else []
+    steps = " > ".join(s.rstrip(".") for s in manual[:2])
+    if state == "bound":
+        if flows is None or flows.change is not None or flows.unbind is not None:
+            return text("next_unbind", id=platform)
+        return text("next_by_hand", id=platform, steps=steps or f"unbinder recipes show {platform}")
+    if state == "manual":
+        return text("next_manual", id=platform, steps=steps or f"unbinder recipes show {platform}")
+    key = f"next_{state}"
+    return (
+        text(key, id=platform) if key in texts()[text.lang] else text("next_unknown", id=platform)
+    )
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+def render_json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def render_html(doc: dict[str, Any]) -> str:
+    """The document as one self-contained page (no request of any kind)."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    text = _Text(doc["lang"])
+    template = env.get_template("report.html.j2")
+    return template.render(
+        doc=doc,
+        t=text,
+        css=(TEMPLATE_DIR / "report.css").read_text(encoding="utf-8"),
+        when=_when,
+        numbers_of=_numbers_line,
+    )
+
+
+def render(doc: dict[str, Any], fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise BadInput(f"unknown format {fmt!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")
+    return render_html(doc) if fmt == "html" else render_json(doc)
+
+
+def write_report(path: Path, text: str) -> None:
+    """Write the report (mode 0600: it is evidence about a person), atomically."""
+    from unbinder.trail.fsio import replace_atomically
+
+    replace_atomically(path, text.encode("utf-8"))
+
+
+def _when(value: str | None) -> str:
+    """`2025-01-31 09:12:44` (UTC) from the stored form."""
+    if not value:
+        return ""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _numbers_line(doc: dict[str, Any]) -> str:
+    shown = [n["phone"].get("shown") or n["phone"]["masked"] for n in doc["numbers"]]
+    return ", ".join(shown) or "-"
