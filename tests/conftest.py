@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +41,72 @@ def short_tmp() -> Iterator[Path]:
 def browser_type_launch_args() -> dict[str, Any]:
     """pytest-playwright launches the same Chromium the tool finds, with the same flags."""
     return {"executable_path": str(find_browser().path), "args": launch_args(headless=True)}
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str | None:
+    """Replaces pytest-playwright 0.10's fallback `base_url`, a fixture defined as an instance
+    method, which pytest 9 deprecates (a warning, hence an error here). Our browser tests open
+    file:// URLs and need no base URL."""
+    return None
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """`unbinder demo` run once per session in a child process (its output and what it made)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    home: Path  # the throwaway data directory it printed
+    passphrase: str  # the throwaway passphrase it printed
+    report: Path  # the report path it printed
+    tmp: Path  # the child's TMPDIR
+    unused_home: Path  # UNBINDER_HOME of the child: the demo must not touch it
+
+
+@pytest.fixture(scope="session")
+def demo_run() -> Iterator[DemoRun]:
+    import os
+    import re
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="ub-"))  # short: Chromium keeps sockets in TMPDIR
+    unused = tmp / "unbinder-home"
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmp),
+        "UNBINDER_HOME": str(unused),
+        "UNBINDER_TEST_FAST_KDF": "1",
+        "COLUMNS": "200",
+        "LANG": "C.UTF-8",
+    }
+    for name in ("UNBINDER_PASSPHRASE", "UNBINDER_ANCHOR", "LC_ALL", "LC_MESSAGES"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "unbinder", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    def printed(label: str) -> str:
+        found = re.search(rf"{label}: (\S+)", done.stdout)
+        return found.group(1) if found else ""
+
+    yield DemoRun(
+        returncode=done.returncode,
+        stdout=done.stdout,
+        stderr=done.stderr,
+        home=Path(printed(r"data directory \(throwaway\)")),
+        passphrase=printed(r"trail passphrase \(throwaway\)"),
+        report=Path(printed("Evidence report")),
+        tmp=tmp,
+        unused_home=unused,
+    )
+    shutil.rmtree(tmp, ignore_errors=True)

@@ -321,25 +321,24 @@ def _run_doc(
             }
         return entries[platform]
 
+    loose: list[str] = []  # evidence stored without a platform: shown with the run
     for record in bucket.records:
         payload = record.get("payload") or {}
         platform = str(payload.get("platform") or "")
-        if not platform:
-            continue
-        item = entry(platform)
         rtype = record["type"]
-        if rtype == _FINDING:
-            _add_finding(item, record, text, lookup)
-        elif rtype == _RESULT:
-            _add_result(item, record, text)
-        elif rtype == _ACTION:
-            item["steps"].append(_step(record, text))
-        elif rtype == _BLOB:
+        if rtype == _BLOB:
             blob_id = str(payload.get("blob", ""))
             if blob_id not in evidence:
                 evidence[blob_id] = _evidence(read_blob, record, blob_id)
-            if blob_id not in item["screenshots"]:
-                item["screenshots"].append(blob_id)
+            shots = entry(platform)["screenshots"] if platform else loose
+            if blob_id not in shots:
+                shots.append(blob_id)
+        elif platform and rtype == _FINDING:
+            _add_finding(entry(platform), record, text, lookup)
+        elif platform and rtype == _RESULT:
+            _add_result(entry(platform), record, text)
+        elif platform and rtype == _ACTION:
+            entry(platform)["steps"].append(_step(record, text))
     for item in entries.values():
         item["next_step"] = next_step(_effective(item), item["platform"], text, lookup)
         item["outcome"] = item["outcome"] or "unknown"
@@ -358,7 +357,7 @@ def _run_doc(
             k: v for k, v in (start.get("details") or {}).items() if isinstance(v, (str, bool))
         },
         "entries": list(entries.values()),
-        "screenshots": [i for e in entries.values() for i in e["screenshots"]],
+        "screenshots": [i for e in entries.values() for i in e["screenshots"]] + loose,
     }
 
 

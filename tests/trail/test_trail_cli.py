@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import stat
-import sys
-import types
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 from trail_helpers import PASSPHRASE, frames
 
@@ -230,29 +227,18 @@ def test_export_show_number_reveals_it_only_where_the_reference_matches(
     assert "+8613900139000" not in other.output
 
 
-def test_export_html_without_the_report_module_is_one_clear_line(
-    trail_dir: Path, phone: PhoneNumber, monkeypatch: pytest.MonkeyPatch
+def test_export_html_is_the_evidence_report_of_every_run(
+    trail_dir: Path, phone: PhoneNumber
 ) -> None:
     _audit(trail_dir, phone)
-    monkeypatch.setitem(sys.modules, "unbinder.report", None)  # as if not built yet
-    result = _run("export", "--format", "html")
-    assert result.exit_code == 2
-    assert result.output.strip() == (
-        "Error: HTML export needs the report module, which this version does not have yet. "
-        "Use --format json."
-    )
-
-
-def test_export_html_hands_the_envelope_to_the_report_module(
-    trail_dir: Path, phone: PhoneNumber, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _audit(trail_dir, phone)
-    report = types.ModuleType("unbinder.report")
-    report.render_trail = lambda doc: f"<html>{doc['schema']}</html>"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "unbinder.report", report)
     result = _run("export", "--format", "html")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "<html>unbinder.trail/1</html>"
+    assert 'data-schema="unbinder.report/1"' in result.output
+    assert "Content-Security-Policy" in result.output
+    assert "Every run in the trail (1)" in result.output
+    # The helper's blob is not a real PNG: the report says so instead of failing.
+    assert "not an image this report can show" in result.output
+    assert phone.national_digits not in result.output
 
 
 def test_passwd_changes_the_passphrase_and_not_the_log(trail_dir: Path, phone: PhoneNumber) -> None:
