@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from unbinder import __version__
 from unbinder.errors import BadInput, UnbinderError
+from unbinder.lang import LANGS
 from unbinder.trail.records import RecordType, format_time, now
 
 if TYPE_CHECKING:
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from unbinder.trail import Trail
 
 SCHEMA = "unbinder.report/1"
-LANGS = ("en", "zh-CN")
 FORMATS = ("html", "json")
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 SCHEMA_FILE = TEMPLATE_DIR / "report.schema.json"

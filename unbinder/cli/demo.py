@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from unbinder.cli.options import lang_option
+
 if TYPE_CHECKING:
     from unbinder.audit import AuditEvent, AuditResult
     from unbinder.demo import DemoResult
@@ -43,9 +45,7 @@ class _View:
 
 
 @click.command()
-@click.option(
-    "--lang", type=click.Choice(["en", "zh-CN"]), default=None, help="Language of the report."
-)
+@lang_option
 def demo(lang: str | None) -> None:
     """Show the whole job offline: audit, change, re-check, verify, report.
 
@@ -58,10 +58,10 @@ def demo(lang: str | None) -> None:
 
         unbinder demo
     """
-    from unbinder.cli.audit import default_lang
     from unbinder.demo import DemoHome, load_plan, run_demo
+    from unbinder.lang import resolve_lang
 
-    lang = lang or default_lang()
+    lang = resolve_lang(lang)
     plan = load_plan()
     home = DemoHome.create()
     click.echo("unbinder demo: the main job on built-in offline platforms, with a made-up number.")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from unbinder.cli.options import lang_option
+
 
 @click.command()
 @click.option("--run", "run_id", type=int, metavar="N", help="Only run N (`unbinder trail show`).")
@@ -35,12 +37,7 @@ import click
     metavar="PHONE",
     help="The number to show (implies --show-number; asked for when missing).",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(["en", "zh-CN"]),
-    default=None,
-    help="Language of the report [default: from the environment's locale].",
-)
+@lang_option
 def report(
     run_id: int | None,
     all_runs: bool,
@@ -65,9 +62,9 @@ def report(
 
         unbinder report --out evidence.html
     """
-    from unbinder.cli.audit import default_lang
     from unbinder.cli.passphrase import get_passphrase
     from unbinder.cli.trail import ask_number
+    from unbinder.lang import resolve_lang
     from unbinder.paths import Paths
     from unbinder.report import build_report, render, write_report
     from unbinder.trail import open_or_create
@@ -80,7 +77,7 @@ def report(
         if show_number or number_text:
             reveal = ask_number(number_text)
         doc = build_report(
-            trail, run=run_id, all_runs=all_runs, reveal=reveal, lang=lang or default_lang()
+            trail, run=run_id, all_runs=all_runs, reveal=reveal, lang=resolve_lang(lang)
         )
     if reveal is not None and not doc["number"]["shown"]:
         click.echo("Warning: that number matches no run in the report; all stay masked.", err=True)

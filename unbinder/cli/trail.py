@@ -159,7 +159,7 @@ def export(fmt: str, out: Path | None, show_number: bool) -> None:
         _echo_warnings(opened.warnings)
         reveal = ask_number() if show_number else None
         if fmt == "html":
-            from unbinder.cli.audit import default_lang
+            from unbinder.lang import default_lang
             from unbinder.report import build_report, render_html
 
             document = build_report(opened, all_runs=True, reveal=reveal, lang=default_lang())
