@@ -191,8 +191,17 @@ def test_each_platform_follows_its_evidence_and_a_verified_change_is_done(trail:
     assert food["latest"]["outcome"] == "rate_limited"
     # Demo Food has no change flow on the web: by hand, then recorded with `unbinder mark`.
     assert "unbinder mark demo-food --phone OLD --status changed" in food["next_step"]
-    cn_next = build_report(trail, run=doc["runs"][0]["id"])["numbers"][0]["platforms"][0]
-    assert "unbinder unbind example-cn" in cn_next["next_step"]
+    first = build_report(trail, run=doc["runs"][0]["id"])["numbers"][0]["platforms"]
+    cn_then = next(p for p in first if p["platform"] == "example-cn")
+    assert "unbinder unbind example-cn" in cn_then["next_step"]
+    # Listed by urgency: still bound first, done last.
+    assert [p["state"] for p in doc["numbers"][0]["platforms"]] == [
+        "bound",
+        "needs_human",
+        "manual",
+        "changed",
+        "not_bound",
+    ]
 
 
 def test_a_change_that_left_the_old_number_is_still_to_do(trail: Trail) -> None:

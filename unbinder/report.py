@@ -48,19 +48,19 @@ DONE = ("not_bound", "changed", "unbound")
 # What the audit's coverage line calls "checked automatically" (audit.AUTOMATIC): a check ran
 # to an end of its own; a captcha or a rate limit still needs a person.
 CHECKED = ("bound", "not_bound", "unknown", "error")
-STATES = (
+STATES = (  # in the order the report lists platforms: what needs doing first
     "bound",
-    "not_bound",
-    "changed",
-    "unbound",
-    "manual",
     "needs_human",
     "rate_limited",
     "unknown",
     "error",
+    "not_done",
+    "manual",
     "skipped",
     "throttled",
-    "not_done",
+    "changed",
+    "unbound",
+    "not_bound",
 )
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 COUNTS = ("platforms", "checked", "bound", "changed", "not_bound", "todo", "manual")
@@ -321,7 +321,7 @@ def _run_doc(
             }
         return entries[platform]
 
-    loose: list[str] = []  # evidence stored without a platform: shown with the run
+    shots: list[Doc] = []  # every evidence record of the run, in order (with or without platform)
     for record in bucket.records:
         payload = record.get("payload") or {}
         platform = str(payload.get("platform") or "")
@@ -329,10 +329,18 @@ def _run_doc(
         if rtype == _BLOB:
             blob_id = str(payload.get("blob", ""))
             if blob_id not in evidence:
-                evidence[blob_id] = _evidence(read_blob, record, blob_id)
-            shots = entry(platform)["screenshots"] if platform else loose
-            if blob_id not in shots:
-                shots.append(blob_id)
+                evidence[blob_id] = _evidence(read_blob, payload, blob_id)
+            shots.append(
+                {
+                    "blob": blob_id,
+                    "platform": platform,
+                    "name": str(payload.get("name", "")),
+                    "record": record["seq"],
+                    "time": record["time"],
+                }
+            )
+            if platform and blob_id not in entry(platform)["screenshots"]:
+                entry(platform)["screenshots"].append(blob_id)
         elif platform and rtype == _FINDING:
             _add_finding(entry(platform), record, text, lookup)
         elif platform and rtype == _RESULT:
@@ -342,6 +350,10 @@ def _run_doc(
     for item in entries.values():
         item["next_step"] = next_step(_effective(item), item["platform"], text, lookup)
         item["outcome"] = item["outcome"] or "unknown"
+    # An audit lists its platforms as planned (its start record), not as they finished.
+    planned = (start.get("details") or {}).get("platforms") or []
+    order = {p: i for i, p in enumerate(planned) if isinstance(p, str)}
+    ordered = sorted(entries.values(), key=lambda e: order.get(e["platform"], len(order)))
     seal = bucket.seal
     return {
         "id": run["id"],
@@ -356,8 +368,8 @@ def _run_doc(
         "details": {
             k: v for k, v in (start.get("details") or {}).items() if isinstance(v, (str, bool))
         },
-        "entries": list(entries.values()),
-        "screenshots": [i for e in entries.values() for i in e["screenshots"]] + loose,
+        "entries": ordered,
+        "screenshots": shots,
     }
 
 
@@ -481,19 +493,13 @@ def _step(record: Doc, text: _Text) -> Doc:
     return {"time": record["time"], "by": str(p.get("by", "tool")), "text": words}
 
 
-def _evidence(read_blob: BlobReader, record: Doc, blob_id: str) -> Doc:
+def _evidence(read_blob: BlobReader, payload: Doc, blob_id: str) -> Doc:
     """An evidence file, decrypted for the page (or why it cannot be shown)."""
-    p = record["payload"]
-    media_type = str(p.get("media_type", ""))
+    media_type = str(payload.get("media_type", ""))
     item: Doc = {
         "id": blob_id,
-        "name": str(p.get("name", "")),
-        "platform": str(p.get("platform", "")),
-        "run": record["run"],
-        "record": record["seq"],
-        "time": record["time"],
         "media_type": media_type,
-        "size": p.get("size"),
+        "size": payload.get("size"),
         "status": "ok",
         "data": None,
     }
@@ -595,7 +601,8 @@ def _platform_states(
     for state in states.values():
         state["done"] = state["state"] in DONE
         state["next_step"] = next_step(state["state"], state["platform"], text, lookup)
-    return list(states.values())
+    # What still needs doing first, the most urgent (still bound) at the top.
+    return sorted(states.values(), key=lambda s: (STATES.index(s["state"]), s["name"].lower()))
 
 
 def _count(platforms: list[dict[str, Any]]) -> dict[str, int]:
