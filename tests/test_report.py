@@ -224,7 +224,7 @@ def test_a_change_shows_its_steps_numbers_and_screenshot(trail: Trail) -> None:
     texts_ = [s["text"] for s in entry["steps"]]
     assert texts_[0] == "started (change)"
     assert "handed over to you: login: Log in." in texts_
-    assert any(t.startswith("read back from the platform: still bound") for t in texts_)
+    assert any(t.startswith("read back from the platform: a number is bound") for t in texts_)
     assert [s["by"] for s in entry["steps"]][:2] == ["tool", "user"]
     assert run["new_phone"]["masked"] == NEW.masked
     (blob,) = entry["screenshots"]

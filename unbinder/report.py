@@ -417,14 +417,16 @@ def _add_finding(item: Doc, record: Doc, text: _Text, lookup: RecipeLookup) -> N
     # An engine outcome inside a change (the verify flow reading the platform back): a step.
     status = str(outcome.get("status", ""))
     summary = _outcome_summary(outcome)
-    key = "step_verify" if outcome.get("flow") == "verify" else "step_flow_ended"
-    item["steps"].append(
-        {
-            "time": record["time"],
-            "by": "tool",
-            "text": text(key, status=text.state(status), summary=f": {summary}" if summary else ""),
-        }
-    )
+    if outcome.get("flow") == "verify":
+        # After a change, `bound` means "a number is bound" (the new one, if it worked).
+        key = f"verify_{status}"
+        said = text(key) if key in texts()[text.lang] else text.state(status)
+        words = text("step_verify", status=said, summary=f": {summary}" if summary else "")
+    else:
+        words = text(
+            "step_flow_ended", status=text.state(status), summary=f": {summary}" if summary else ""
+        )
+    item["steps"].append({"time": record["time"], "by": "tool", "text": words})
 
 
 def _add_result(item: Doc, record: Doc, text: _Text) -> None:
