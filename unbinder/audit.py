@@ -10,8 +10,9 @@ One platform's failure never stops the others, and results gathered before an in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,9 @@ from unbinder.phone import PhoneNumber
 from unbinder.recipe import LoadedRecipe
 
 if TYPE_CHECKING:
-    from unbinder.browser import BrowserSession
+    from playwright.async_api import Page
+
+    from unbinder.browser import BrowserSession, GuardedContext
     from unbinder.human import Human
     from unbinder.replica import Replica
     from unbinder.throttle import Throttle
@@ -233,7 +236,6 @@ async def run_audit(
     result = result or AuditResult(phone=phone, fixtures=fixtures)
     result.planned = [r.id for r in recipes]
     emit = on_event or (lambda event: None)
-    gate = asyncio.Semaphore(max(1, options.concurrency))
     if options.backoff_scale == 1.0 and fixtures:
         options.backoff_scale = FIXTURE_BACKOFF_SCALE
 
@@ -245,27 +247,31 @@ async def run_audit(
 
     for loaded in recipes:
         emit(AuditEvent(loaded.id, "waiting"))
-
-    async def one(loaded: LoadedRecipe) -> None:
+    browser_bound: list[LoadedRecipe] = []
+    for loaded in recipes:
         pre = _precheck(loaded, phone, options, throttle)
         if pre is not None:
             finish(pre)
-            return
-        async with gate:
-            finish(
-                await _check(
-                    session,
-                    loaded=loaded,
-                    phone=phone,
-                    options=options,
-                    replicas=replicas,
-                    human=human,
-                    throttle=throttle,
-                    emit=emit,
-                )
-            )
+        else:
+            browser_bound.append(loaded)
+    pool = _ContextPool(session, browser_bound, replicas, options.concurrency)
 
-    tasks = [asyncio.ensure_future(one(loaded)) for loaded in recipes]
+    async def one(index: int) -> None:
+        async with pool.slot(index) as first_try:
+            item = await _check(
+                session,
+                loaded=browser_bound[index],
+                phone=phone,
+                options=options,
+                first_try=first_try,
+                replicas=replicas,
+                human=human,
+                throttle=throttle,
+                emit=emit,
+            )
+        finish(item)
+
+    tasks = [asyncio.ensure_future(one(i)) for i in range(len(browser_bound))]
     try:
         await asyncio.gather(*tasks)
     except asyncio.CancelledError:
@@ -275,8 +281,93 @@ async def run_audit(
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     finally:
+        await pool.close()
         result.finished_at = dt.datetime.now(dt.timezone.utc)
     return result
+
+
+@dataclass
+class _Prepared:
+    """A fresh guarded context with its page already open, for one platform's first try."""
+
+    context: GuardedContext
+    page: Page
+    replica: Replica | None
+
+
+class _ContextPool:
+    """At most `size` platforms in flight, the next ones' contexts warmed ahead of need.
+
+    Creating a context and its page (a renderer process) is about half of a platform's cost on
+    2 cores; opening it while the platforms in flight wait on the network hides most of it.
+    Each context still serves one platform only and is closed, off the critical path, after it.
+    """
+
+    def __init__(
+        self,
+        session: BrowserSession,
+        recipes: Sequence[LoadedRecipe],
+        replicas: ReplicaFor | None,
+        size: int,
+    ) -> None:
+        self.session = session
+        self.recipes = recipes
+        self.replicas = replicas
+        self.gate = asyncio.Semaphore(max(1, size))
+        self.ahead = 1  # one warmed context beyond the ones in flight
+        self.next_to_warm = 0
+        self.in_flight = 0
+        self.warming: dict[int, asyncio.Task[_Prepared]] = {}
+        self.closing: set[asyncio.Task[None]] = set()
+
+    def _warm_up_to(self, limit: int) -> None:
+        while self.next_to_warm < min(limit, len(self.recipes)):
+            index = self.next_to_warm
+            self.warming[index] = asyncio.ensure_future(self._prepare(self.recipes[index]))
+            self.next_to_warm += 1
+
+    async def _prepare(self, loaded: LoadedRecipe) -> _Prepared:
+        from unbinder.engine import open_guarded
+
+        replica = self.replicas(loaded) if self.replicas is not None else None
+        context = await open_guarded(self.session, loaded, replica)
+        try:
+            page = await context.context.new_page()
+        except BaseException:
+            await context.close()
+            raise
+        return _Prepared(context, page, replica)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, index: int) -> AsyncIterator[asyncio.Task[_Prepared]]:
+        """Wait for a free slot; yield the warmed context of platform `index`."""
+        async with self.gate:
+            self.in_flight += 1
+            self._warm_up_to(index + 1 + self.ahead)
+            task = self.warming.pop(index)
+            try:
+                yield task
+            finally:
+                self.in_flight -= 1
+                if task.done() and not task.cancelled() and task.exception() is None:
+                    self._close_later(task.result().context)
+                else:
+                    task.cancel()
+
+    def _close_later(self, context: GuardedContext) -> None:
+        closer = asyncio.ensure_future(context.close())
+        self.closing.add(closer)
+        closer.add_done_callback(self.closing.discard)
+
+    async def close(self) -> None:
+        for task in self.warming.values():
+            task.cancel()
+        leftovers = await asyncio.gather(*self.warming.values(), return_exceptions=True)
+        for prepared in leftovers:
+            if isinstance(prepared, _Prepared):
+                self._close_later(prepared.context)
+        self.warming.clear()
+        await asyncio.gather(*list(self.closing), return_exceptions=True)
 
 
 def _precheck(
@@ -319,6 +410,7 @@ async def _check(
     loaded: LoadedRecipe,
     phone: PhoneNumber,
     options: AuditOptions,
+    first_try: asyncio.Task[_Prepared],
     replicas: ReplicaFor | None,
     human: Human | None,
     throttle: Throttle | None,
@@ -331,15 +423,23 @@ async def _check(
     for attempt in range(1, retries + 2):
         emit(AuditEvent(loaded.id, "running" if attempt == 1 else "retrying", attempt=attempt))
         try:
+            if attempt == 1:
+                prepared = await first_try  # warmed ahead; its pool closes it afterwards
+                replica, context, page = prepared.replica, prepared.context, prepared.page
+            else:
+                replica = replicas(loaded) if replicas is not None else None
+                context, page = None, None  # a retry gets a context of its own
             outcome = await run_flow(
                 session,
                 loaded,
                 "check",
                 phone,
                 human=human,
-                replica=replicas(loaded) if replicas is not None else None,
+                replica=replica,
                 screenshots=options.screenshots,
                 lang=options.lang,
+                context=context,
+                page=page,
             )
         except asyncio.CancelledError:
             raise

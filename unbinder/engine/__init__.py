@@ -8,13 +8,35 @@ from unbinder.engine.outcome import Evidence, Outcome, Screenshot, StepFailure
 from unbinder.engine.runner import FlowInput, FlowRun
 
 if TYPE_CHECKING:
+    from playwright.async_api import Page
+
     from unbinder.browser import BrowserSession, GuardedContext
     from unbinder.human import Human
     from unbinder.phone import PhoneNumber
     from unbinder.recipe import LoadedRecipe
     from unbinder.replica import Replica
 
-__all__ = ["Evidence", "FlowInput", "FlowRun", "Outcome", "Screenshot", "StepFailure", "run_flow"]
+__all__ = [
+    "Evidence",
+    "FlowInput",
+    "FlowRun",
+    "Outcome",
+    "Screenshot",
+    "StepFailure",
+    "open_guarded",
+    "run_flow",
+]
+
+
+async def open_guarded(
+    session: BrowserSession, loaded: LoadedRecipe, replica: Replica | None
+) -> GuardedContext:
+    """A fresh context for this recipe: its domains only, its replica in fixture mode."""
+    return await session.open_context(
+        loaded.recipe.domains,
+        serve=replica.serve if replica is not None else None,
+        locale=context_locale(loaded),
+    )
 
 
 def context_locale(loaded: LoadedRecipe) -> str:
@@ -35,19 +57,16 @@ async def run_flow(
     screenshots: bool = True,
     lang: str = "en",
     context: GuardedContext | None = None,
+    page: Page | None = None,
 ) -> Outcome:
-    """Run one flow in a fresh guarded context (or the given one, left open)."""
+    """Run one flow in a fresh guarded context (or the given one, and page, left open)."""
     from playwright.async_api import Error as PlaywrightError
 
     own = context is None
     if context is None:
-        context = await session.open_context(
-            loaded.recipe.domains,
-            serve=replica.serve if replica is not None else None,
-            locale=context_locale(loaded),
-        )
+        context = await open_guarded(session, loaded, replica)
     try:
-        page = await context.context.new_page()
+        page = page or await context.context.new_page()
         run = FlowRun(
             FlowInput(loaded, flow, phone, new_phone, human, dry_run, screenshots, lang),
             page,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from unbinder.engine.locate import Locate, text_locator
+from unbinder.engine.locate import Locate, plain_locator, text_locator, wait_state
 from unbinder.recipe import Condition, ResponseMatch, VarMatch
 from unbinder.redact import redact
 
@@ -219,6 +219,24 @@ class Conditions:
         inner = await self.holds(cond.not_)
         return None if inner else Match("negated condition holds")
 
+    def union(self, conds: list[Condition]) -> list[Locator]:
+        """One locator per frame matching whatever any of these visible/text conditions match."""
+        groups: dict[str | None, Locator] = {}
+
+        def add(frame: str | None, locator: Locator) -> None:
+            groups[frame] = groups[frame].or_(locator) if frame in groups else locator
+
+        page = self.page()
+        for cond in conds:
+            if cond.visible is not None:
+                for alt in self.locate.alternatives(cond.visible):
+                    root = page.frame_locator(alt.frame) if alt.frame else page
+                    add(alt.frame, plain_locator(root, alt))
+            else:
+                root = page.frame_locator(cond.frame) if cond.frame else page
+                add(cond.frame, text_locator(root, cond.text, cond.regex))
+        return [locator.filter(visible=True).first for locator in groups.values()]
+
     def _text_locator(self, cond: Condition) -> Locator:
         page = self.page()
         root = page.frame_locator(cond.frame) if cond.frame else page
@@ -278,7 +296,7 @@ class Conditions:
         if kind in ("text", "regex"):
             while True:
                 try:
-                    await self._text_locator(cond).wait_for(state="visible", timeout=3_600_000)
+                    await wait_state(self._text_locator(cond), "visible", 3600)
                 except PlaywrightError:
                     await asyncio.sleep(COMPOSITE_POLL)  # navigation replaced the document
                 match = await self.holds(cond)
@@ -291,9 +309,7 @@ class Conditions:
                     return match
                 locators = self.locate.locators(cond.hidden or "")
                 try:
-                    await asyncio.gather(
-                        *(loc.wait_for(state="hidden", timeout=3_600_000) for loc in locators)
-                    )
+                    await asyncio.gather(*(wait_state(loc, "hidden", 3600) for loc in locators))
                 except PlaywrightError:
                     await asyncio.sleep(COMPOSITE_POLL)
         # URL, response, status, variables and composites: re-check whenever the page changes.

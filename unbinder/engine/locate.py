@@ -19,6 +19,30 @@ if TYPE_CHECKING:
     from playwright.async_api import FrameLocator, Locator, Page
 
 
+# Playwright polls a waiting locator with a backoff that grows to 500 ms, unless the wait's
+# timeout is short (then it stays at 100 ms). Waiting in short slices keeps a page change
+# noticed within ~100 ms, which is most of an audit's latency (measured: bench/audit_bench.py).
+WAIT_SLICE = 2.0
+
+
+async def wait_state(
+    locator: Locator, state: str, timeout: float, *, slice_: float = WAIT_SLICE
+) -> None:
+    """`locator.wait_for(state)` within `timeout` seconds, in slices (see WAIT_SLICE)."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise PlaywrightTimeout(f"waited {timeout:g}s for {state}")
+        try:
+            await locator.wait_for(state=state, timeout=min(remaining, slice_) * 1000)  # type: ignore[arg-type]
+            return
+        except PlaywrightTimeout:
+            continue
+
+
 class SelectorTimeout(Exception):
     """No alternative of a selector became visible in time."""
 
@@ -61,6 +85,12 @@ def text_locator(
 def alternative_locator(page: Page, alt: Alternative) -> Locator:
     """The Playwright locator for one alternative, visible elements only."""
     root: Page | FrameLocator = page.frame_locator(alt.frame) if alt.frame else page
+    locator = plain_locator(root, alt).filter(visible=True)
+    return locator.nth(alt.nth) if alt.nth is not None else locator.first
+
+
+def plain_locator(root: Page | FrameLocator, alt: Alternative) -> Locator:
+    """The Playwright locator for one alternative within `root` (no visibility filter)."""
     kind = alt.kind
     if kind == "role":
         locator = root.get_by_role(alt.role, name=alt.name, exact=alt.exact)  # type: ignore[arg-type]
@@ -76,8 +106,7 @@ def alternative_locator(page: Page, alt: Alternative) -> Locator:
         locator = root.locator(alt.css or "")
     else:
         locator = root.locator(f"xpath={alt.xpath}")
-    locator = locator.filter(visible=True)
-    return locator.nth(alt.nth) if alt.nth is not None else locator.first
+    return locator
 
 
 class Locate:
@@ -116,7 +145,7 @@ class Locate:
         if found is not None:
             return found
         waits = {
-            asyncio.create_task(loc.wait_for(state="visible", timeout=timeout * 1000)): i
+            asyncio.create_task(wait_state(loc, "visible", timeout)): i
             for i, loc in enumerate(locators)
         }
         stopper = asyncio.create_task(interrupt.wait()) if interrupt is not None else None

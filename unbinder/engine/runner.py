@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from unbinder.engine.conditions import Conditions, Match, PageWatch, json_at, url_matches
-from unbinder.engine.locate import Interrupted, Locate, SelectorTimeout
+from unbinder.engine.locate import Interrupted, Locate, SelectorTimeout, wait_state
 from unbinder.engine.outcome import VERDICTS, Evidence, Outcome, Screenshot, StepFailure
 from unbinder.human import ConfirmRequest, Handoff, Human, NoScript
 from unbinder.phone import PhoneNumber
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 DEFAULT_STEP_TIMEOUT = 10.0
 QUICK_CHECK = 2.0  # seconds for an instant look at the page
+VISUAL_KINDS = ("visible", "text", "regex")
+MONITOR_SLICE = 60.0  # seconds per wait of the blocker watcher (Playwright then polls every 0.5 s)
 BLOCKER_TIMEOUT = 900.0  # seconds a person gets to clear a captcha or security check
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-zA-Z0-9_]+)\}")
 
@@ -490,20 +492,40 @@ class FlowRun:
     # ------------------------------------------------------------------ blockers
 
     def _start_monitors(self) -> None:
+        """Watch for blockers while the steps run, so a captcha interrupts a waiting step."""
         self._interrupt = asyncio.Event()
         if not self.blockers or self._monitors:
             return
+        self._monitors = [asyncio.ensure_future(self._monitor())]
 
-        def make(rule: Rule) -> asyncio.Task[None]:
-            async def monitor() -> None:
-                match = await self.cond.wait_until(rule.when, 24 * 3600)
-                if self._blocker is None:
-                    self._blocker = (rule, match)
-                self._interrupt.set()
-
-            return asyncio.ensure_future(monitor())
-
-        self._monitors = [make(rule) for rule in self.blockers]
+    async def _monitor(self) -> None:
+        # One watcher for all blockers, polled at Playwright's relaxed pace: a blocker only
+        # has to stop a step before its timeout, not within a tenth of a second.
+        visual = [r.when for r in self.blockers if r.when.kind in VISUAL_KINDS]
+        while True:
+            waits: list[asyncio.Future[Any]] = [
+                asyncio.ensure_future(wait_state(u, "visible", 24 * 3600, slice_=MONITOR_SLICE))
+                for u in self.cond.union(visual)
+            ]
+            waits += [
+                asyncio.ensure_future(self.cond.wait_until(r.when, 24 * 3600))
+                for r in self.blockers
+                if r.when.kind not in VISUAL_KINDS
+            ]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in waits:
+                    task.cancel()
+                await asyncio.gather(*waits, return_exceptions=True)
+            for rule in self.blockers:
+                match = await self._holds_quickly(rule.when)
+                if match:
+                    if self._blocker is None:
+                        self._blocker = (rule, match)
+                    self._interrupt.set()
+                    return
+            await asyncio.sleep(0.1)  # it vanished again, or the page navigated: keep watching
 
     def _stop_monitors(self) -> None:
         for task in self._monitors:
@@ -582,27 +604,43 @@ class FlowRun:
             raise _End(rule.outcome, kind=rule.kind, evidence=evidence)
 
     async def _race(self, timeout: float) -> tuple[Rule | None, Match | None]:
+        """Wait until some rule may hold, then take the best rule that holds now.
+
+        Visible/text rules are watched together, through one union locator per frame, so a
+        page costs one poll however many rules a recipe has; URL, response and status rules
+        wake on page events. Whatever woke us, every rule is then looked at in precedence
+        order: blockers, then the others in recipe order, verdicts last.
+        """
         rules = self.flow.detect
-        tasks = {asyncio.ensure_future(self.cond.wait_until(r.when, timeout)): r for r in rules}
+        visual = [r for r in rules if r.when.kind in VISUAL_KINDS]
+        waits: list[asyncio.Future[Any]] = [
+            asyncio.ensure_future(wait_state(union, "visible", timeout))
+            for union in self.cond.union([r.when for r in visual])
+        ]
+        waits += [
+            asyncio.ensure_future(self.cond.wait_until(r.when, timeout))
+            for r in rules
+            if r.when.kind not in VISUAL_KINDS
+        ]
         try:
             done, _ = await asyncio.wait(
-                tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
-            for task in tasks:
+            for task in waits:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        hits = [(tasks[t], t.result()) for t in done if not t.cancelled() and t.exception() is None]
-        if not hits:
+            await asyncio.gather(*waits, return_exceptions=True)
+        if not any(not t.cancelled() and t.exception() is None for t in done):
             return None, None
-        # Blockers win: look at every blocker now, even those whose wait had not finished yet.
-        for rule in self.blockers:
+        order = {id(r): i for i, r in enumerate(rules)}
+        ranked = sorted(
+            rules, key=lambda r: (not r.is_blocker, r.outcome in VERDICTS, order[id(r)])
+        )
+        for rule in ranked:
             match = await self._holds_quickly(rule.when)
             if match:
                 return rule, match
-        order = {id(r): i for i, r in enumerate(rules)}
-        hits.sort(key=lambda hit: (hit[0].outcome in VERDICTS, order[id(hit[0])]))
-        return hits[0]
+        return None, None
 
     # ------------------------------------------------------------------ helpers
 
