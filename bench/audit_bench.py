@@ -105,7 +105,9 @@ def generate(root: Path, count: int, latency: int) -> list[LoadedRecipe]:
         folder = fixtures / pid
         folder.mkdir(parents=True, exist_ok=True)
         phone = PHONE if n % 2 == 0 else "+86 139 0013 9000"
-        (folder / "replica.yaml").write_text(REPLICA.format(id=pid, phone=phone, latency=latency), "utf-8")
+        (folder / "replica.yaml").write_text(
+            REPLICA.format(id=pid, phone=phone, latency=latency), "utf-8"
+        )
         (folder / "index.html").write_text(PAGE.format(n=n, delay=RENDER_DELAY_MS), "utf-8")
         path = recipes / f"{pid}.yaml"
         path.write_text(RECIPE.format(id=pid, n=n), "utf-8")
@@ -215,6 +217,38 @@ def measure(make: Callable[[], Awaitable[None]], runs: int) -> dict[str, Any]:
     }
 
 
+def compare(count: int, latency: int, runs: int) -> list[dict[str, Any]]:
+    """The naive script and unbinder at each concurrency, on freshly generated platforms."""
+    with tempfile.TemporaryDirectory(prefix="ub-bench-") as tmp:
+        root = Path(tmp)
+        recipes = generate(root, count, latency)
+        fixtures = root / "fixtures"
+        base = measure(lambda: naive(recipes, fixtures), runs)
+        rows = [
+            {
+                "contender": "naive: new browser per platform, sequential",
+                "latency_ms": latency,
+                **base,
+            }
+        ]
+        for concurrency in (1, 2, 4, 8):
+
+            def audit(c: int = concurrency) -> Awaitable[None]:
+                return unbinder_audit(recipes, fixtures, c)
+
+            rows.append(
+                {
+                    "contender": f"unbinder audit, concurrency {concurrency}",
+                    "latency_ms": latency,
+                    **measure(audit, runs),
+                }
+            )
+    for row in rows:
+        row["per_platform_s"] = round(row["median_s"] / count, 3)
+        row["speedup_vs_naive"] = round(base["median_s"] / row["median_s"], 2)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="bench.audit_bench")
     parser.add_argument("--quick", action="store_true", help="fewer runs and platforms")
@@ -226,7 +260,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     runs = 1 if args.quick else args.runs
     report: dict[str, Any] = {
         "benchmark": "audit",
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+        },
         "platforms": count,
         "flow": "goto, fill, click, wait for the answer, screenshot",
         "render_delay_ms": RENDER_DELAY_MS,
@@ -234,19 +272,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "configs": [],
     }
     for latency in (args.latency, 0):
-        with tempfile.TemporaryDirectory(prefix="ub-bench-") as tmp:
-            root = Path(tmp)
-            recipes = generate(root, count, latency)
-            fixtures = root / "fixtures"
-            base = measure(lambda: naive(recipes, fixtures), runs)
-            rows = [{"contender": "naive: new browser per platform, sequential", "latency_ms": latency, **base}]
-            for concurrency in (1, 2, 4, 8):
-                got = measure(lambda c=concurrency: unbinder_audit(recipes, fixtures, c), runs)  # type: ignore[misc]
-                rows.append({"contender": f"unbinder audit, concurrency {concurrency}", "latency_ms": latency, **got})
-            for row in rows:
-                row["per_platform_s"] = round(row["median_s"] / count, 3)
-                row["speedup_vs_naive"] = round(base["median_s"] / row["median_s"], 2)
-            report["configs"] += rows
+        report["configs"] += compare(count, latency, runs)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "audit.json").write_text(json.dumps(report, indent=2) + "\n", "utf-8")
     _print_table(report)
@@ -254,8 +280,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def _print_table(report: dict[str, Any]) -> None:
-    print(f"audit throughput, {report['platforms']} platforms, medians of {report['runs_per_config']} runs")
-    print(f"{'contender':48} {'latency':>8} {'median s':>9} {'s/platf':>8} {'speed-up':>9} {'peak MiB':>9}")
+    print(
+        f"audit throughput, {report['platforms']} platforms, medians of {report['runs_per_config']} runs"
+    )
+    print(
+        f"{'contender':48} {'latency':>8} {'median s':>9} {'s/platf':>8} {'speed-up':>9} {'peak MiB':>9}"
+    )
     for row in report["configs"]:
         print(
             f"{row['contender']:48} {row['latency_ms']:>6}ms {row['median_s']:>9.2f} "
