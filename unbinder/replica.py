@@ -48,6 +48,7 @@ Action = Literal[
     "me",
     "logout",
     "solve_captcha",
+    "reauth",
     "redirect",
     "close_context",
 ]
@@ -76,7 +77,9 @@ class RouteSpec(_Model):
     action: Action | None = None
     phone: str = Field(default="phone", description="request field holding a number")
     password: str = "password"  # noqa: S105 - the name of a form field, not a secret
-    code: str = "code"
+    code: str | None = Field(
+        default="code", description="field with the code; unbind_phone: null if none is asked"
+    )
     old_code: str | None = Field(
         default=None, description="field with the code sent to the old number"
     )
@@ -84,6 +87,10 @@ class RouteSpec(_Model):
         default="field", description="send_code: to the number in the field, or the session's"
     )
     gate: str | None = Field(default=None, description="name scenarios use to put gates here")
+    reauth: bool = Field(
+        default=False,
+        description="answer reauth_required until the signed-in person re-entered their password",
+    )
     respond: dict[str, Response] = Field(default_factory=dict)
     target: str | None = Field(default=None, description="redirect: the Location")
 
@@ -153,6 +160,7 @@ class ReplicaState:
     codes: dict[str, str] = field(default_factory=dict)  # E.164 -> last code sent
     attempts: dict[str, int] = field(default_factory=dict)  # gate -> requests seen
     captcha_solved: bool = False
+    reauthenticated: bool = False  # the session's password was typed since it began
     log: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, result
 
     def snapshot(self) -> dict[str, Any]:
@@ -162,6 +170,7 @@ class ReplicaState:
             ],
             "session": self.session,
             "captcha_solved": self.captcha_solved,
+            "reauthenticated": self.reauthenticated,
             "results": [r for _, _, r in self.log],
             "codes_sent": len(self.codes),
         }
@@ -284,6 +293,12 @@ class Replica:
         fields = _request_fields(request)
         action = spec.action
         account = self._session_account()
+        if spec.reauth:
+            # Sensitive pages ask a signed-in person for their password again first.
+            if account is None:
+                return "not_logged_in", {}
+            if not self.state.reauthenticated:
+                return "reauth_required", {}
         if action == "lookup":
             phone = self._phone(fields.get(spec.phone))
             if phone is None:
@@ -298,15 +313,24 @@ class Replica:
             if fields.get(spec.password) != found.password:
                 return "bad_password", {}
             self.state.session = self.state.accounts.index(found)
+            self.state.reauthenticated = True
             return "ok", _account_vars(found)
+        if action == "reauth":
+            if account is None:
+                return "not_logged_in", {}
+            if fields.get(spec.password) != account.password:
+                return "bad_password", {}
+            self.state.reauthenticated = True
+            return "ok", _account_vars(account)
         if action == "login_code":
             phone = self._phone(fields.get(spec.phone))
             found = self._account_by_phone(phone) if phone else None
             if found is None or phone is None:
                 return "no_account", {}
-            if not self._code_ok(phone.e164, fields.get(spec.code)):
+            if not self._code_ok(phone.e164, fields.get(spec.code or "code")):
                 return "bad_code", {}
             self.state.session = self.state.accounts.index(found)
+            self.state.reauthenticated = True
             return "ok", _account_vars(found)
         if action == "send_code":
             if spec.to == "session":
@@ -327,7 +351,7 @@ class Replica:
             phone = self._phone(fields.get(spec.phone))
             if phone is None:
                 return "invalid", {}
-            if not self._code_ok(phone.e164, fields.get(spec.code)):
+            if not self._code_ok(phone.e164, fields.get(spec.code or "code")):
                 return "bad_code", {}
             if spec.old_code and not self._code_ok(account.phone or "", fields.get(spec.old_code)):
                 return "bad_old_code", {}
@@ -338,7 +362,9 @@ class Replica:
         if action == "unbind_phone":
             if account is None:
                 return "not_logged_in", {}
-            if not self._code_ok(account.phone or "", fields.get(spec.code)):
+            if spec.code is not None and not self._code_ok(
+                account.phone or "", fields.get(spec.code)
+            ):
                 return "bad_code", {}
             account.phone = None
             return "unbound", _account_vars(account)
