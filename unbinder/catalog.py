@@ -52,7 +52,7 @@ COMMANDS = {
     "mark": "unbinder mark {id} --phone {phone} --status changed",
     "show": "unbinder recipes show {id}",
 }
-_ID = re.compile(r"[a-z0-9][a-z0-9\-]{1,39}")
+_ID = re.compile(r"[a-z0-9][a-z0-9\-]{0,39}")
 _REGION = re.compile(r"[A-Z]{2}|GLOBAL")
 
 

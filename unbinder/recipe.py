@@ -538,7 +538,7 @@ class Recipe(_Model):
     """One platform."""
 
     schema_ref: str | None = Field(default=None, alias="$schema")
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]{1,39}$")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]{0,39}$")
     name: Localized
     regions: list[str] = Field(min_length=1)
     category: Category = "other"
