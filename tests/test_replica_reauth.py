@@ -110,3 +110,82 @@ def test_a_reauth_route_refuses_until_the_password_is_typed_again(
     assert outcome.status == status, outcome
     assert (replica.state.get("accounts.0.phone") is not None) == phone_left
     assert replica.state.get("reauthenticated") is reauthenticated
+
+
+CODE_REPLICA = REPLICA.replace(
+    """  - url: https://www.{id}.test/api/remove""",
+    """  - url: https://www.{id}.test/api/send
+    method: POST
+    action: send_code
+    to: session
+    respond:
+      sent: {{json: {{ok: true, demo: "{{code}}"}}}}
+  - url: https://www.{id}.test/api/remove""",
+).replace(
+    """    action: reauth
+    respond:""",
+    """    action: reauth
+    respond:
+      bad_code: {{json: {{ok: false, error: wrong code}}}}""",
+)
+
+CODE_PAGE = (
+    PAGE.replace(
+        '<button id="verify">Verify</button>',
+        '<button id="send">Send code</button><span id="sms"></span><button id="verify">Verify</button>',
+    )
+    .replace(
+        "{password: document.getElementById('pw').value}",
+        "{code: document.getElementById('pw').value}",
+    )
+    .replace(
+        "document.getElementById('remove').onclick",
+        "document.getElementById('send').onclick = async () => {"
+        " document.getElementById('sms').textContent = 'code ' + (await post('/api/send', {})).demo; };\n"
+        "document.getElementById('remove').onclick",
+    )
+)
+
+
+@pytest.mark.parametrize(
+    ("code_step", "status", "phone_left"),
+    [
+        ("      - fill: {target: password, value: '000000'}\n", "bound", True),
+        (
+            "      - extract: {target: sms, into: code, regex: '(\\d{6})'}\n"
+            "      - fill: {target: password, value: '{var.code}'}\n",
+            "not_bound",
+            False,
+        ),
+    ],
+    ids=["wrong code: refused", "code sent to the account's number: removed"],
+)
+def test_a_security_code_to_the_accounts_number_also_reauthenticates(
+    tmp_path: Path, unbinder_browser: BrowserThread, code_step: str, status: str, phone_left: bool
+) -> None:
+    steps = (
+        "      - click: send\n      - wait_for: {text: code}\n"
+        + code_step
+        + "      - click: verify\n      - wait_for: {any: [{text: verified}, {text: wrong code}]}\n"
+    )
+    body = FLOW.replace("{steps}\n", steps).replace(
+        "  remove: [{role: button, name: Remove}]",
+        "  remove: [{role: button, name: Remove}]\n  send: [{role: button, name: Send code}]\n"
+        "  sms: [{regex: '^code \\d+$'}]",
+    )
+    platform = make_platform(tmp_path, body, {"index.html": CODE_PAGE}, replica=CODE_REPLICA)
+    outcome, replica = run(unbinder_browser, platform)
+    assert outcome.status == status, outcome
+    assert (replica.state.get("accounts.0.phone") is not None) == phone_left
+
+
+def test_a_recent_login_scenario_needs_no_password_again(
+    tmp_path: Path, unbinder_browser: BrowserThread
+) -> None:
+    replica = REPLICA + "  fresh:\n    extends: default\n    recent_login: true\n"
+    platform = make_platform(
+        tmp_path, FLOW.replace("{steps}\n", ""), {"index.html": PAGE}, replica=replica
+    )
+    outcome, rep = run(unbinder_browser, platform, scenario="fresh")
+    assert outcome.status == "not_bound", outcome
+    assert rep.state.get("accounts.0.phone") is None

@@ -119,6 +119,9 @@ class Scenario(_Model):
     extends: str | None = None
     accounts: list[AccountSpec] | None = None
     logged_in: int | None = Field(default=None, description="index of the account logged in")
+    recent_login: bool | None = Field(
+        default=None, description="the session is fresh: `reauth: true` routes let it through"
+    )
     gates: dict[str, Gate] = Field(default_factory=dict)
     latency_ms: int = Field(default=0, ge=0, le=MAX_DELAY_MS, description="on every request")
     pages: dict[str, str] = Field(
@@ -216,7 +219,11 @@ class Replica:
             )
             for a in (scen.accounts or [])
         ]
-        state = ReplicaState(accounts=accounts, session=scen.logged_in)
+        state = ReplicaState(
+            accounts=accounts,
+            session=scen.logged_in,
+            reauthenticated=bool(scen.recent_login and scen.logged_in is not None),
+        )
         return cls(platform, folder, spec, scenario, scen, state)
 
     # ------------------------------------------------------------------ serving
@@ -318,8 +325,11 @@ class Replica:
         if action == "reauth":
             if account is None:
                 return "not_logged_in", {}
-            if fields.get(spec.password) != account.password:
-                return "bad_password", {}
+            if spec.password in fields:
+                if fields[spec.password] != account.password:
+                    return "bad_password", {}
+            elif not self._code_ok(account.phone or "", fields.get(spec.code or "code")):
+                return "bad_code", {}  # a security code sent to the account's number
             self.state.reauthenticated = True
             return "ok", _account_vars(account)
         if action == "login_code":
@@ -545,6 +555,9 @@ def _resolve_scenario(spec: ReplicaSpec, name: str, path: Path) -> Scenario:
             extends=parent.extends,
             accounts=scenario.accounts if scenario.accounts is not None else parent.accounts,
             logged_in=scenario.logged_in if scenario.logged_in is not None else parent.logged_in,
+            recent_login=scenario.recent_login
+            if scenario.recent_login is not None
+            else parent.recent_login,
             gates={**parent.gates, **scenario.gates},
             latency_ms=scenario.latency_ms or parent.latency_ms,
             pages={**parent.pages, **scenario.pages},
