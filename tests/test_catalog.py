@@ -386,6 +386,8 @@ def test_plan_groups_by_category_in_order_of_harm_with_what_to_do(shelf: Path) -
     assert email.strip().splitlines() == [
         "## Email and accounts",
         "[ ] Globo Mail (globo) · harm 5/5 · working, verified 2025-01-31",
+        "    By hand:",
+        "      1. Open Globo > Settings > Phone > Remove",
         "    Remove the number: unbinder unbind globo --phone OLD --mode unbind",
         "    Notes and manual steps: unbinder recipes show globo",
     ]
@@ -644,3 +646,111 @@ def test_the_test_catalog_is_made_of_valid_recipes() -> None:
 
     for text in (PAYBOX, CHATAPP, GLOBO, SHOPUS, DEMO):
         parse_recipe(textwrap.dedent(text), Path("x.yaml"))
+
+
+# --------------------------------------------------------------------------- the shipped catalog
+
+INTERNATIONAL = {
+    "google": ["check", "verify", "change", "unbind", "manual"],
+    "apple": ["check", "manual"],
+    "microsoft": ["check", "verify", "unbind", "manual"],
+    "amazon": ["check", "verify", "change", "manual"],
+    "paypal": ["verify", "change", "manual"],
+    "facebook": ["check", "manual"],
+    "instagram": ["check", "manual"],
+    "whatsapp": ["manual"],
+    "telegram": ["manual"],
+    "x": ["check", "verify", "change", "unbind", "manual"],
+}
+
+
+def test_shipped_catalog_lists_the_international_platforms_with_honest_status() -> None:
+    code, out, _ = invoke("recipes", "list", "--json")
+    assert code == 0
+    recipes = json.loads(out)["recipes"]
+    by_id = {r["id"]: r for r in recipes}
+    for platform_id, flows in INTERNATIONAL.items():
+        recipe = by_id[platform_id]
+        assert recipe["flows"] == flows, platform_id
+        assert (recipe["status"], recipe["last_verified"]) == ("unverified", None), platform_id
+        assert "GLOBAL" in recipe["regions"], platform_id
+    # Checks that text the number or alert its owner say so (and run only when allowed).
+    assert by_id["instagram"]["side_effects"]["check"] == ["sends_sms", "notifies_owner"]
+    assert by_id["microsoft"]["side_effects"]["check"] == ["sends_sms", "notifies_owner"]
+    for quiet in ("google", "apple", "amazon", "facebook", "x"):
+        assert by_id[quiet]["side_effects"]["check"] == [], quiet
+    assert not any(r["demo"] for r in recipes)
+    assert len(recipes) >= len(INTERNATIONAL)
+    harms = [r["harm"] for r in recipes]
+    assert harms == sorted(harms, reverse=True)
+
+
+def test_shipped_catalog_table_shows_app_only_platforms_as_manual() -> None:
+    _, out, _ = invoke("recipes", "list", "--lang", "en")
+    rows = {row[0]: row for row in _rows(out)[1:]}
+    assert rows["whatsapp"] == [
+        "whatsapp",
+        "WhatsApp",
+        "GLOBAL",
+        "Messaging",
+        "4",
+        "manual",
+        "unverified",
+        "none",
+    ]
+    assert rows["telegram"][5:] == ["manual", "unverified", "none"]
+    assert rows["google"][5:] == [
+        "check,verify,change,unbind,manual",
+        "unverified",
+        "change: sends SMS, changes the account; unbind: changes the account",
+    ]
+
+
+@pytest.mark.parametrize("platform_id", sorted(INTERNATIONAL))
+def test_international_recipes_explain_themselves_in_both_languages(platform_id: str) -> None:
+    entry = catalog.find_entry(platform_id)
+    assert entry.notes is not None
+    assert entry.notes.en
+    assert entry.notes.zh_cn
+    assert entry.manual is not None
+    assert entry.manual.steps_en
+    assert entry.manual.steps_zh_cn
+    assert len(entry.manual.steps_en) == len(entry.manual.steps_zh_cn)
+
+
+def test_show_telegram_tells_the_web_login_and_the_inactivity_rule() -> None:
+    _, en, _ = invoke("recipes", "show", "telegram", "--lang", "en")
+    flat = " ".join(en.split())
+    assert "web.telegram.org" in flat
+    assert "six months by default" in flat
+    assert "my.telegram.org" in flat
+    assert "None on the web: see the steps by hand below." in en
+    _, zh, _ = invoke("recipes", "show", "telegram", "--lang", "zh-CN")
+    assert "若离开时间超过" in zh
+    assert "1. 开启“设置 > 隐私与安全 > 两步验证”：设置云密码和找回邮箱。" in zh.splitlines()
+
+
+def test_plan_for_a_us_number_with_the_shipped_catalog() -> None:
+    code, out, _ = invoke("plan", PHONE_US, "--lang", "en")
+    assert code == 0
+    platforms = _section(out, "Platform by platform")
+    headers = re.findall(r"^## (.+)$", platforms, re.M)
+    for earlier, later in (
+        ("Payment", "Email and accounts"),
+        ("Email and accounts", "Shopping"),
+        ("Shopping", "Messaging"),
+        ("Messaging", "Social"),
+    ):
+        assert headers.index(earlier) < headers.index(later)
+    lines = platforms.splitlines()
+    paypal = lines.index("[ ] PayPal (paypal) · harm 5/5 · unverified")
+    assert lines[paypal + 1] == (
+        "    Move it to your new number: unbinder unbind paypal --phone OLD --new-phone NEW"
+    )
+    whatsapp = lines.index("[ ] WhatsApp (whatsapp) · harm 4/5 · unverified · app only")
+    assert lines[whatsapp + 1] == "    By hand:"
+    assert "Change number" in lines[whatsapp + 4]
+    assert "    When done, record it: unbinder mark whatsapp --phone OLD --status changed" in lines
+    microsoft = lines.index("[ ] Microsoft account (microsoft) · harm 5/5 · unverified")
+    assert lines[microsoft + 1] == "    By hand:"  # adding the new number is manual
+    assert "    Remove the number: unbinder unbind microsoft --phone OLD --mode unbind" in lines

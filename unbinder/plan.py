@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from unbinder.catalog import CATEGORIES, Catalog, Entry, Text, command, sort_key, word
+from unbinder.catalog import (
+    CATEGORIES,
+    Catalog,
+    Entry,
+    Text,
+    command,
+    sort_key,
+    word,
+    words,
+)
 from unbinder.lang import display_width
 from unbinder.phone import PhoneNumber
 
@@ -195,12 +204,13 @@ def _groups(entries: list[Entry], variant: Variant, lang: str) -> tuple[Group, .
     by_category: dict[str, list[Entry]] = {}
     for entry in entries:
         by_category.setdefault(entry.category, []).append(entry)
-    # Groups in order of their most harmful platform; equal harm keeps the category order
-    # (money and identity before the rest).
-    order = sorted(
-        by_category,
-        key=lambda c: (-max(e.harm for e in by_category[c]), CATEGORIES.index(c)),
-    )
+    # Groups in order of their most harmful platform; equal harm keeps the order of
+    # data/catalog.yaml (money and identity before the rest).
+    known = list(words()["categories"])
+    rank = {
+        c: known.index(c) if c in known else len(known) + CATEGORIES.index(c) for c in CATEGORIES
+    }
+    order = sorted(by_category, key=lambda c: (-max(e.harm for e in by_category[c]), rank[c]))
     return tuple(
         Group(
             category=category,
@@ -222,16 +232,18 @@ def _item(entry: Entry, variant: Variant, lang: str) -> Item:
         return Command(_t(words[label], lang), command(kind, entry.id, phone))
 
     commands: list[Command] = []
-    show_manual = False
     flows = set(entry.flow_names)
+    show_manual = False
     if variant == "leaving":
+        # Without a change flow, moving to the new number is done by hand (removing the old one
+        # may still be automated).
+        show_manual = "change" not in flows
         if "change" in flows:
             commands.append(cmd("change", "change"))
         if "unbind" in flows:
             label = "unbind" if "change" in flows else "unbind_only"
             commands.append(cmd(label, "unbind"))
         if not commands:
-            show_manual = True
             if "check" in flows:
                 commands.append(cmd("check", "check"))
             commands.append(cmd("mark", "mark"))
