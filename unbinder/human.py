@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import queue
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TextIO
 
-from unbinder.recipe import HumanScript, Localized, Step
+from unbinder.recipe import HumanScript, LoadedRecipe, Localized, Step
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -64,7 +66,7 @@ class Human(Protocol):
 
 
 class NoScript(Exception):
-    """The scripted human has no steps for this kind of hand-off."""
+    """No one can do this hand-off: the scripted human has no steps for it, or input closed."""
 
 
 @dataclass
@@ -108,6 +110,17 @@ class SerialHuman:
             return await self.inner.confirm(request)
 
 
+def recipe_script(loaded: LoadedRecipe, flow: str) -> HumanScript | None:
+    """The scripted human of the recipe's first embedded test of `flow` that has one.
+
+    Lets the demo and tests play a platform's change or unbind flow on its replica.
+    """
+    for test in loaded.recipe.tests:
+        if test.flow == flow and test.human is not None:
+            return test.human
+    return None
+
+
 _BANNER_JS = """
 (text) => {
   let el = document.getElementById('__unbinder_banner');
@@ -124,19 +137,93 @@ _BANNER_JS = """
 """
 
 
+class _LineReader:
+    """Reads the terminal one line per question, on a daemon thread.
+
+    `asyncio.to_thread(input)` would leave a thread blocked on stdin whenever a hand-off ends
+    because the page showed it was done (the `until` condition), and `asyncio.run` would then wait
+    for that thread at exit. A daemon thread that reads only while a question is open avoids both
+    that hang and a stale Enter answering the next question.
+    """
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream
+        self._want = threading.Event()
+        self._lock = threading.Lock()
+        self._asking = False
+        self._answers: queue.Queue[str | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def _read(self) -> None:
+        while True:
+            self._want.wait()
+            stream = self._stream or sys.stdin
+            try:
+                line: str | None = stream.readline()
+            except (OSError, ValueError):
+                line = ""
+            with self._lock:
+                self._want.clear()
+                if not line:
+                    self._answers.put(None)  # end of input: every later question gets None
+                    return
+                if self._asking:
+                    self._answers.put(line)
+                # else: typed while nobody asked (the page already showed it was done): dropped
+
+    async def line(self) -> str | None:
+        """The next line typed after now; None once the input is closed."""
+        while True:  # answers that arrived for a question that was given up
+            try:
+                if self._answers.get_nowait() is None:
+                    self._answers.put(None)
+                    return None
+            except queue.Empty:
+                break
+        with self._lock:
+            self._asking = True
+            self._want.set()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._read, name="unbinder-stdin", daemon=True
+                )
+                self._thread.start()
+        try:
+            while True:
+                try:
+                    answer = self._answers.get_nowait()
+                except queue.Empty:
+                    await asyncio.sleep(0.05)
+                    continue
+                if answer is None:
+                    self._answers.put(None)
+                return answer
+        finally:
+            with self._lock:
+                self._asking = False
+
+
 @dataclass
 class ConsoleHuman:
-    """The person at the terminal. Prompts go to stderr; answers come from stdin."""
+    """The person at the terminal. Prompts go to stderr; answers come from stdin (or `stream`)."""
 
     lang: str = "en"
-    ask: Callable[[str], str] = input
+    stream: TextIO | None = None
+    _reader: _LineReader | None = field(default=None, init=False, repr=False)
+
+    async def _ask(self, question: str) -> str | None:
+        if self._reader is None:
+            self._reader = _LineReader(self.stream)
+        print(question, end="", file=sys.stderr, flush=True)
+        return await self._reader.line()
 
     async def handoff(self, request: Handoff, page: Page, run_steps: StepRunner) -> None:
         text = request.prompt.get(self.lang)
         await show_banner(page, f"unbinder: {text}")
         print(f"\n[{request.platform_name}] {text}", file=sys.stderr)
         done = "按回车继续。" if self.lang.startswith("zh") else "Press Enter when done."
-        await asyncio.to_thread(self.ask, f"  {done} ")
+        if await self._ask(f"  {done} ") is None:
+            raise NoScript(f"the input closed before the {request.kind} step was done")
 
     async def confirm(self, request: ConfirmRequest) -> bool:
         zh = self.lang.startswith("zh")
@@ -153,8 +240,8 @@ class ConsoleHuman:
             if zh
             else "Type yes to go ahead, anything else to stop: "
         )
-        answer = await asyncio.to_thread(self.ask, f"  {question}")
-        return answer.strip().lower() in ("yes", "是")
+        answer = await self._ask(f"  {question}")
+        return answer is not None and answer.strip().lower() in ("yes", "是")
 
 
 async def show_banner(page: Page, text: str) -> None:
