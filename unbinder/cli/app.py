@@ -22,6 +22,9 @@ _COMMANDS = {
     "recipes": "unbinder.cli.recipes:recipes",
     "report": "unbinder.cli.report:report",
     "trail": "unbinder.cli.trail:trail",
+    "unbind": "unbinder.cli.unbind:unbind",
+    "mark": "unbinder.cli.mark:mark",
+    "sessions": "unbinder.cli.sessions:sessions",
 }
 
 

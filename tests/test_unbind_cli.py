@@ -1,0 +1,212 @@
+"""`unbinder unbind`, `unbinder mark` and `unbinder sessions` through the command line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from unbinder.cli import cli
+from unbinder.paths import recipes_dir
+from unbinder.sessions import SessionStore
+from unbinder.trail import Record, RecordType, Trail
+
+PASSPHRASE = "correct horse battery staple"
+INTL_OLD = "+1 202 555 0123"
+INTL_NEW = "+1 202 555 0199"
+
+APP_ONLY = """\
+id: app-only
+name: {en: App Only, zh-CN: 仅限应用}
+regions: [CN]
+homepage: https://app-only.test/
+flows:
+  manual:
+    why: {en: The number can be changed only in the app., zh-CN: 只能在 App 内更换手机号。}
+    steps:
+      en: ["Open the app > Me > Settings > Account > Phone", "Change the number"]
+      zh-CN: ["打开 App > 我 > 设置 > 账号 > 手机号", "更换手机号"]
+"""
+
+
+@pytest.fixture
+def passphrase(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("UNBINDER_PASSPHRASE", PASSPHRASE)
+    return PASSPHRASE
+
+
+@pytest.fixture
+def app_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A recipe folder with the shipped recipes plus an app-only (manual) platform."""
+    folder = tmp_path / "recipes"
+    shutil.copytree(recipes_dir(), folder)
+    (folder / "app-only.yaml").write_text(APP_ONLY, encoding="utf-8")
+    monkeypatch.setenv("UNBINDER_RECIPES", str(folder))
+    return folder
+
+
+def invoke(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def records(home: Path) -> list[Record]:
+    with Trail.open(home / "trail", PASSPHRASE) as trail:
+        return list(trail.records())
+
+
+def results(home: Path) -> list[dict[str, object]]:
+    return [r.payload["result"] for r in records(home) if r.type == RecordType.RESULT]
+
+
+# ------------------------------------------------------------------------------ mark
+
+
+def test_mark_records_a_hand_made_result_for_an_app_only_platform(
+    home: Path, passphrase: str, app_only: Path
+) -> None:
+    result = invoke(
+        "mark",
+        "app-only",
+        "--phone",
+        "+86 138 0013 8000",
+        "--status",
+        "changed",
+        "--new-phone",
+        "+86 139 0013 9000",
+        "--note",
+        "moved in the app to 139 0013 9000",
+    )
+    assert result.exit_code == 0, result.output
+    assert "app-only: marked changed for +86 138****8000" in result.output
+    found = records(home)
+    start = next(r for r in found if r.type == RecordType.RUN_START)
+    assert start.payload["kind"] == "mark"
+    assert start.payload["new_phone"]["masked"] == "+86 139****9000"
+    (recorded,) = results(home)
+    assert recorded["status"] == "changed"
+    assert recorded["by"] == "user"
+    assert recorded["reason"] == "moved in the app to +86 139****9000"  # the note, masked
+    assert next(r for r in found if r.run == start.seq and r.type == RecordType.RUN_SEAL)
+
+
+def test_mark_refuses_an_unknown_status_and_platform(home: Path, passphrase: str) -> None:
+    bad_status = invoke("mark", "example-cn", "--phone", "+86 138 0013 8000", "--status", "gone")
+    assert bad_status.exit_code == 2
+    unknown = invoke("mark", "no-such", "--phone", "+86 138 0013 8000", "--status", "unbound")
+    assert unknown.exit_code == 2
+    assert "no recipe for platform" in unknown.output
+    assert not (home / "trail").exists() or not results(home)
+
+
+# ------------------------------------------------------------------------------ sessions
+
+
+def test_sessions_list_and_wipe(home: Path) -> None:
+    assert invoke("sessions", "list").output.strip() == "No kept sessions."
+    store = SessionStore(home / "sessions", b"k" * 32)
+    store.save("example-cn", {"cookies": [], "origins": []})
+    store.save("example-intl", {"cookies": [], "origins": []})
+
+    listed = invoke("sessions", "list")
+    assert listed.exit_code == 0
+    assert [line.split()[0] for line in listed.output.splitlines()] == [
+        "example-cn",
+        "example-intl",
+    ]
+    assert "encrypted" in listed.output
+
+    one = invoke("sessions", "wipe", "example-cn")
+    assert one.exit_code == 0
+    assert "Removed the kept session of example-cn" in one.output
+    assert not store.exists("example-cn")
+    assert store.exists("example-intl")
+    assert "No kept session for example-cn" in invoke("sessions", "wipe", "example-cn").output
+
+    everything = invoke("sessions", "wipe", "--all")
+    assert everything.exit_code == 0
+    assert "Removed 1 kept session(s)" in everything.output
+    assert store.kept() == []
+
+
+def test_sessions_wipe_needs_a_platform_or_all() -> None:
+    result = invoke("sessions", "wipe")
+    assert result.exit_code == 2
+    assert "name one platform, or pass --all" in result.output
+
+
+# ------------------------------------------------------------------------------ unbind
+
+
+def unbind(*args: str, input: str | None = None) -> Result:
+    return invoke(
+        "unbind", *args, "--fixtures", "--scenario", "logged_in", "--headless", input=input
+    )
+
+
+def test_unbind_dry_run_on_fixtures_stops_before_the_irreversible_step(
+    home: Path, passphrase: str
+) -> None:
+    # The one hand-off before the first destructive step: the SMS code (Enter).
+    result = unbind(
+        "example-intl", "--phone", INTL_OLD, "--mode", "unbind", "--dry-run", input="\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Type the code sent to +1 202***0123 into the page." in result.output
+    assert "dry run (unbind +1 202***0123). Nothing was changed." in result.output
+    assert "would stop here: stopped before `Remove the phone number" in result.output
+    assert "2025550123" not in result.output
+    (recorded,) = results(home)
+    assert recorded["status"] == "not_done"
+    assert recorded["reason_code"] == "dry_run"
+
+
+def test_unbind_confirmation_shows_both_masked_numbers_and_no_stops_it(
+    home: Path, passphrase: str
+) -> None:
+    result = unbind("example-intl", "--phone", INTL_OLD, "--new-phone", INTL_NEW, input="\nno\n")
+    assert result.exit_code == 1
+    out = result.output
+    assert "[Example Intl] Replace the phone number of your Example Intl account." in out
+    assert "old number: +1 202***0123" in out
+    assert "new number: +1 202***0199" in out
+    assert "Type yes to go ahead" in out
+    assert "example-intl: not_done (change +1 202***0123 -> +1 202***0199)" in out
+    assert "you declined the confirmation" in out
+    (recorded,) = results(home)
+    assert recorded["reason_code"] == "declined"
+
+
+def test_unbind_yes_without_the_sms_code_is_an_error_that_verify_explains(
+    home: Path, passphrase: str
+) -> None:
+    # Enter without typing the code into the page, then yes: the platform refuses the change.
+    result = unbind("example-intl", "--phone", INTL_OLD, "--mode", "unbind", input="\nyes\n")
+    assert result.exit_code == 1
+    assert "example-intl: error" in result.output
+    assert "the platform still shows the old number (202***0123)" in result.output
+    (recorded,) = results(home)
+    assert recorded["status"] == "error"
+    assert recorded["verify_status"] == "bound"
+
+
+def test_unbind_refuses_options_that_make_no_sense(home: Path, passphrase: str) -> None:
+    no_new = invoke("unbind", "example-cn", "--phone", "+86 138 0013 8000", "--mode", "change")
+    assert no_new.exit_code == 2
+    assert "--new-phone" in no_new.output
+    keep = invoke(
+        "unbind", "example-cn", "--phone", "+86 138 0013 8000", "--keep-session", "--no-trail"
+    )
+    assert keep.exit_code == 2
+    assert "--keep-session needs the trail" in keep.output
+
+
+def test_unbind_on_an_app_only_platform_prints_the_manual_steps(
+    home: Path, passphrase: str, app_only: Path
+) -> None:
+    result = invoke("unbind", "app-only", "--phone", "+86 138 0013 8000", "--no-trail")
+    assert result.exit_code == 2
+    assert "App Only offers no way to remove the number in a browser" in result.output
+    assert "1. Open the app > Me > Settings > Account > Phone" in result.output
+    assert "unbinder mark app-only --phone OLD --status unbound" in result.output

@@ -1,0 +1,50 @@
+"""`unbinder mark`: record a result you achieved by hand."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.argument("platform")
+@click.option("--phone", "old", required=True, metavar="OLD", help="The number it was bound to.")
+@click.option(
+    "--status",
+    required=True,
+    type=click.Choice(["changed", "unbound", "not_bound", "bound"]),
+    help="What you did or saw: changed, unbound, not_bound (was never bound), bound (still is).",
+)
+@click.option(
+    "--new-phone", "new", metavar="NEW", help="The number you moved to (--status changed)."
+)
+@click.option("--note", metavar="TEXT", help="A few words for the report (numbers are masked).")
+@click.option("--region", metavar="CC", help="Country of numbers typed without +CC (e.g. CN).")
+def mark(
+    platform: str,
+    *,
+    old: str,
+    status: str,
+    new: str | None,
+    note: str | None,
+    region: str | None,
+) -> None:
+    """Record in the trail what you did by hand on PLATFORM (app-only ones such as WeChat).
+
+    So that the trail and the report cover every platform, including those where only the
+    phone app can change the number.
+
+    Example:
+
+        unbinder mark wechat --phone "+86 138 0013 8000" --status changed --note "done in the app"
+    """
+    from unbinder.cli.trail_access import open_trail
+    from unbinder.mark import mark_result
+    from unbinder.phone import parse_phone
+    from unbinder.recipe import find_recipe
+
+    phone = parse_phone(old, region)
+    new_phone = parse_phone(new, region) if new else None
+    loaded = find_recipe(platform)
+    with open_trail() as trail:
+        run_id = mark_result(trail, loaded, phone, status, note=note, new_phone=new_phone)
+    click.echo(f"{loaded.id}: marked {status} for {phone.masked} (trail run {run_id}).")

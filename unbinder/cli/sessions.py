@@ -1,0 +1,62 @@
+"""`unbinder sessions list | wipe`: the logins kept with `unbinder unbind --keep-session`."""
+
+from __future__ import annotations
+
+import click
+
+from unbinder.errors import BadInput
+
+
+@click.group()
+def sessions() -> None:
+    """The logins kept by `unbinder unbind --keep-session` (encrypted, one per platform).
+
+    Example:
+
+        unbinder sessions wipe --all
+    """
+
+
+@sessions.command("list")
+def list_command() -> None:
+    """List the kept logins (no passphrase needed: nothing is decrypted).
+
+    Example:
+
+        unbinder sessions list
+    """
+    from unbinder.paths import Paths
+    from unbinder.sessions import SessionStore
+
+    kept = SessionStore(Paths.from_env().sessions_dir).kept()
+    if not kept:
+        click.echo("No kept sessions.")
+        return
+    for session in kept:
+        saved = session.saved.astimezone().strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{session.platform:<24} saved {saved}  {session.size} bytes (encrypted)")
+
+
+@sessions.command("wipe")
+@click.argument("platform", required=False)
+@click.option("--all", "wipe_all", is_flag=True, help="Remove every kept session.")
+def wipe_command(platform: str | None, wipe_all: bool) -> None:
+    """Remove the kept login of PLATFORM, or of every platform (--all).
+
+    Example:
+
+        unbinder sessions wipe example-cn
+    """
+    from unbinder.paths import Paths
+    from unbinder.sessions import SessionStore
+
+    if bool(platform) == wipe_all:
+        raise BadInput("name one platform, or pass --all.", hint="unbinder sessions wipe --all")
+    store = SessionStore(Paths.from_env().sessions_dir)
+    if wipe_all:
+        removed = store.wipe_all()
+        click.echo(f"Removed {len(removed)} kept session(s).")
+    elif platform is not None and store.wipe(platform):
+        click.echo(f"Removed the kept session of {platform}.")
+    else:
+        click.echo(f"No kept session for {platform}.")

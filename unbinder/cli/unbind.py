@@ -1,0 +1,147 @@
+"""`unbinder unbind`: move or remove a number's binding on one platform, with your own login."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import click
+
+from unbinder.errors import ExitCode
+
+if TYPE_CHECKING:
+    from unbinder.unbind import ActionResult
+
+
+def default_lang() -> str:
+    """Chinese prompts when the terminal's locale is Chinese."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "zh-CN" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+@click.command()
+@click.argument("platform")
+@click.option("--phone", "old", required=True, metavar="OLD", help="The number bound now.")
+@click.option("--new-phone", "new", metavar="NEW", help="The number to move to (change mode).")
+@click.option(
+    "--mode",
+    type=click.Choice(["change", "unbind"]),
+    help="change: move to --new-phone; unbind: remove the number. Default: change when "
+    "--new-phone is given, else unbind.",
+)
+@click.option("--dry-run", is_flag=True, help="Walk up to the first irreversible step and stop.")
+@click.option(
+    "--keep-session",
+    is_flag=True,
+    help="Keep the login (encrypted with the trail's key) for the next run.",
+)
+@click.option("--region", metavar="CC", help="Country of numbers typed without +CC (e.g. CN).")
+@click.option("--no-trail", is_flag=True, help="Record nothing (no passphrase asked).")
+@click.option(
+    "--fixtures",
+    is_flag=True,
+    help="Run against the platform's offline replica (to try it out; nothing real changes).",
+)
+@click.option(
+    "--scenario", default="default", show_default=True, help="Replica scenario (--fixtures)."
+)
+@click.option("--lang", type=click.Choice(["en", "zh-CN"]), help="Language of the prompts.")
+@click.option("--headless", is_flag=True, hidden=True, help="Invisible browser (tests).")
+def unbind(
+    platform: str,
+    *,
+    old: str,
+    new: str | None,
+    mode: str | None,
+    dry_run: bool,
+    keep_session: bool,
+    region: str | None,
+    no_trail: bool,
+    fixtures: bool,
+    scenario: str,
+    lang: str | None,
+    headless: bool,
+) -> None:
+    """Move PLATFORM's binding from --phone to --new-phone, or remove it (--mode unbind).
+
+    Opens a visible Chromium. You log in and type SMS codes into the page yourself (the terminal
+    says when); the tool does the rest and asks for an explicit yes before every irreversible
+    step, showing the platform and both numbers (masked). Afterwards it reads the number the
+    platform shows now, and the trail records it all (never what you typed). Exits 0 when the
+    change is verified (or a dry run stopped where it should), 1 otherwise.
+
+    Example:
+
+        unbinder unbind example-cn --phone "+86 138 0013 8000" --new-phone "+86 139 0013 9000"
+    """
+    from unbinder.cli.trail_access import open_trail
+    from unbinder.human import ConsoleHuman
+    from unbinder.paths import Paths
+    from unbinder.phone import parse_phone
+    from unbinder.recipe import find_recipe
+    from unbinder.replica import Replica
+    from unbinder.unbind import NoWebFlow, unbind_platform
+
+    lang = lang or default_lang()
+    phone = parse_phone(old, region)
+    new_phone = parse_phone(new, region) if new else None
+    loaded = find_recipe(platform)
+    replica = Replica.load(loaded.id, scenario) if fixtures else None
+    trail = None if no_trail else open_trail()
+    try:
+        result = unbind_platform(
+            loaded,
+            phone,
+            human=ConsoleHuman(lang=lang),
+            paths=Paths.from_env(),
+            trail=trail,
+            new_phone=new_phone,
+            mode=mode,
+            dry_run=dry_run,
+            replica=replica,
+            keep_session=keep_session,
+            headless=headless,
+            lang=lang,
+        )
+    except NoWebFlow as exc:
+        for number, step in enumerate(exc.steps, start=1):
+            click.echo(f"  {number}. {step}", err=True)
+        raise
+    finally:
+        if trail is not None:
+            trail.close()
+    for line in render(result, recorded=trail is not None):
+        click.echo(line)
+    if not result.ok:
+        raise SystemExit(int(ExitCode.PROBLEMS))
+
+
+def render(result: ActionResult, *, recorded: bool) -> list[str]:
+    """The summary shown at the end."""
+    numbers = result.old_masked + (f" -> {result.new_masked}" if result.new_masked else "")
+    if result.reason_code == "dry_run":
+        lines = [f"{result.platform}: dry run ({result.mode} {numbers}). Nothing was changed."]
+        if result.reason:
+            lines.append(f"  would stop here: {result.reason.removeprefix('dry run: ')}")
+    else:
+        lines = [f"{result.platform}: {result.status} ({result.mode} {numbers})"]
+        if result.reason:
+            lines.append(f"  {result.reason}")
+    if result.bound_number is not None:
+        lines.append(f"  the platform shows: {result.bound_number}")
+    if result.status == "needs_human":
+        lines.append(
+            f"  When it is done by hand: unbinder mark {result.platform} --phone OLD --status "
+            + ("changed" if result.mode == "change" else "unbound")
+        )
+    if result.session == "kept":
+        lines.append(
+            f"  login kept (encrypted); remove it with: unbinder sessions wipe {result.platform}"
+        )
+    if recorded:
+        shots = len(result.blobs)
+        lines.append(f"  recorded in the trail ({shots} encrypted screenshot(s))")
+    return lines
