@@ -322,3 +322,13 @@ def test_a_session_from_another_trail_or_platform_does_not_open(home: Path) -> N
     with pytest.raises(SessionError):
         mine.load("example-intl")
     assert mine.load("example-cn") is None
+
+
+def test_the_session_key_is_the_trails_own_and_survives_reopening(home: Path) -> None:
+    with Trail.create(home / "trail", PASSPHRASE) as first:
+        key = first.derive_key(KEY_PURPOSE)
+        assert first.derive_key("something else") != key
+    with Trail.open(home / "trail", PASSPHRASE) as reopened:
+        assert reopened.derive_key(KEY_PURPOSE) == key
+    with Trail.create(home / "other-trail", PASSPHRASE) as other:
+        assert other.derive_key(KEY_PURPOSE) != key

@@ -35,9 +35,10 @@ def mark(
 
     Example:
 
-        unbinder mark wechat --phone "+86 138 0013 8000" --status changed --note "done in the app"
+    \b
+        unbinder mark wechat --phone "+86 138 0013 8000" --status changed --note "in the app"
     """
-    from unbinder.cli.trail_access import open_trail
+    from unbinder.cli.passphrase import open_trail
     from unbinder.mark import mark_result
     from unbinder.phone import parse_phone
     from unbinder.recipe import find_recipe

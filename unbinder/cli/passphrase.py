@@ -6,8 +6,12 @@ Shared by every command that opens the trail (trail, audit, unbind).
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from unbinder.trail import Trail
 
 PASSPHRASE_ENV = "UNBINDER_PASSPHRASE"  # noqa: S105 (a variable name, not a secret)
 NEW_PASSPHRASE_ENV = "UNBINDER_NEW_PASSPHRASE"  # noqa: S105
@@ -40,3 +44,18 @@ def get_new_passphrase(prompt: str = "New trail passphrase", env: str = NEW_PASS
             err=True,
         )
     return value
+
+
+def open_trail() -> Trail:
+    """The user's trail, opened (or created, the first time) with the passphrase from
+    UNBINDER_PASSPHRASE or a prompt. For commands that append to it (audit, unbind, mark)."""
+    from unbinder.paths import Paths
+    from unbinder.trail import Trail, open_or_create
+
+    paths = Paths.from_env()
+    if Trail.exists(paths.trail_dir):
+        return open_or_create(paths, get_passphrase())
+    click.echo(f"Creating the encrypted trail in {paths.trail_dir}.", err=True)
+    return open_or_create(
+        paths, get_new_passphrase("Choose a trail passphrase", env=PASSPHRASE_ENV)
+    )

@@ -75,9 +75,11 @@ def unbind(
 
     Example:
 
+    \b
         unbinder unbind example-cn --phone "+86 138 0013 8000" --new-phone "+86 139 0013 9000"
+        unbinder unbind example-intl --phone "+1 202 555 0123" --mode unbind --dry-run
     """
-    from unbinder.cli.trail_access import open_trail
+    from unbinder.cli.passphrase import open_trail
     from unbinder.human import ConsoleHuman
     from unbinder.paths import Paths
     from unbinder.phone import parse_phone

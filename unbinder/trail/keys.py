@@ -40,6 +40,10 @@ class MasterKey:
             blob=self._hkdf(b"blob"),
         )
 
+    def derive(self, purpose: bytes) -> bytes:
+        """A 32-byte subkey for `purpose` (HKDF-SHA256 salted with the trail id)."""
+        return self._hkdf(purpose)
+
     def _hkdf(self, purpose: bytes) -> bytes:
         return HKDF(
             algorithm=hashes.SHA256(), length=32, salt=self.trail_id, info=_INFO + purpose

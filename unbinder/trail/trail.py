@@ -273,6 +273,11 @@ class Trail:
         """The keyed reference stored instead of the number (HMAC-SHA256 of its E.164 form)."""
         return phone.ref(self._keys.phone)
 
+    def derive_key(self, purpose: str) -> bytes:
+        """A 32-byte key for another part of unbinder (e.g. kept browser sessions): bound to
+        this trail's master key, independent of the trail's own subkeys."""
+        return self._master.derive(b"ext " + purpose.encode())
+
     def start_run(
         self,
         kind: str,
