@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import click
 
+from unbinder.cli.options import lang_option
 from unbinder.errors import ExitCode
 
 if TYPE_CHECKING:
     from unbinder.unbind import ActionResult
-
-
-def default_lang() -> str:
-    """Chinese prompts when the terminal's locale is Chinese."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name)
-        if value:
-            return "zh-CN" if value.lower().startswith("zh") else "en"
-    return "en"
 
 
 @click.command()
@@ -48,7 +39,7 @@ def default_lang() -> str:
 @click.option(
     "--scenario", default="default", show_default=True, help="Replica scenario (--fixtures)."
 )
-@click.option("--lang", type=click.Choice(["en", "zh-CN"]), help="Language of the prompts.")
+@lang_option
 @click.option("--headless", is_flag=True, hidden=True, help="Invisible browser (tests).")
 def unbind(
     platform: str,
@@ -81,13 +72,14 @@ def unbind(
     """
     from unbinder.cli.passphrase import open_trail
     from unbinder.human import ConsoleHuman
+    from unbinder.lang import resolve_lang
     from unbinder.paths import Paths
     from unbinder.phone import parse_phone
     from unbinder.recipe import find_recipe
     from unbinder.replica import Replica
     from unbinder.unbind import NoWebFlow, unbind_platform
 
-    lang = lang or default_lang()
+    lang = resolve_lang(lang)
     phone = parse_phone(old, region)
     new_phone = parse_phone(new, region) if new else None
     loaded = find_recipe(platform)
