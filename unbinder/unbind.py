@@ -473,22 +473,22 @@ def unbind_platform(
         if trail is not None
         else None
     )
-    run = (
-        start_unbind_run(
-            trail,
-            loaded,
-            phone,
-            new_phone=new_phone,
-            mode=mode,
-            dry_run=dry_run,
-            fixtures=replica is not None,
-        )
-        if trail is not None
-        else None
-    )
+    run: Run | None = None
 
     async def go() -> ActionResult:
+        nonlocal run
         async with BrowserSession(headless=headless) as session:
+            # The run starts once the browser is up: a browser that cannot start records nothing.
+            if trail is not None:
+                run = start_unbind_run(
+                    trail,
+                    loaded,
+                    phone,
+                    new_phone=new_phone,
+                    mode=mode,
+                    dry_run=dry_run,
+                    fixtures=replica is not None,
+                )
             return await run_unbind(
                 loaded,
                 phone,
