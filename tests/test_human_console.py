@@ -9,8 +9,9 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
@@ -18,7 +19,14 @@ from unbinder.human import ConfirmRequest, ConsoleHuman, Handoff, NoScript
 from unbinder.recipe import Localized
 
 ACTION = Localized.model_validate({"en": "Remove the number.", "zh-CN": "解除绑定。"})
+T = TypeVar("T")
 REQUEST = ConfirmRequest("p", "Platform", ACTION, "+86 138****8000", None)
+
+
+def run_alone(coro: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own (pytest-playwright's sync API may hold the main one)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture
@@ -51,14 +59,14 @@ def test_a_stale_enter_does_not_answer_the_next_question(pipe: tuple[Any, int]) 
         os.write(write_fd, b"yes\n")
         return await confirm
 
-    assert asyncio.run(scenario()) is True
+    assert run_alone(scenario()) is True
 
 
 def test_closed_input_declines_and_ends_a_handoff(pipe: tuple[Any, int]) -> None:
     stream, write_fd = pipe
     os.close(write_fd)
     human = ConsoleHuman(stream=stream)
-    assert asyncio.run(human.confirm(REQUEST)) is False
+    assert run_alone(human.confirm(REQUEST)) is False
 
     class NoPage:
         async def evaluate(self, *args: object) -> None:
@@ -70,7 +78,7 @@ def test_closed_input_declines_and_ends_a_handoff(pipe: tuple[Any, int]) -> None
         return None
 
     with pytest.raises(NoScript, match="input closed"):
-        asyncio.run(human.handoff(handoff, NoPage(), run_steps))  # type: ignore[arg-type]
+        run_alone(human.handoff(handoff, NoPage(), run_steps))  # type: ignore[arg-type]
 
 
 def test_a_question_given_up_does_not_keep_the_program_from_exiting() -> None:

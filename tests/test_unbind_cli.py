@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,11 @@ def app_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def invoke(*args: str, input: str | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), input=input)
+    # pytest-playwright's sync `page` (tests/test_report_browser.py) keeps an event loop running
+    # in the main thread for the rest of the session, and `unbind` calls asyncio.run: give each
+    # command a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(CliRunner().invoke, cli, list(args), input=input).result()
 
 
 def records(home: Path) -> list[Record]:
