@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import TYPE_CHECKING
 
 import click
 
+from unbinder.cli.options import lang_option
 from unbinder.errors import BadInput, ExitCode
 
 if TYPE_CHECKING:
@@ -51,9 +51,7 @@ if TYPE_CHECKING:
     "--yes", "-y", is_flag=True, help="Do not ask whether the number is yours (for scripts)."
 )
 @click.option("--no-trail", is_flag=True, help="Do not record this audit in the encrypted trail.")
-@click.option(
-    "--lang", type=click.Choice(["en", "zh-CN"]), default=None, help="Language of names and steps."
-)
+@lang_option
 def audit(
     phone: tuple[str, ...],
     region: str | None,
@@ -84,9 +82,10 @@ def audit(
     """
     from unbinder import redact
     from unbinder.audit import DEFAULT_CONCURRENCY, AuditOptions
+    from unbinder.lang import resolve_lang
     from unbinder.phone import parse_phone
 
-    lang = lang or default_lang()
+    lang = resolve_lang(lang)
     number = parse_phone(" ".join(phone), region)
     redact.register(number)
     chosen = _choose(platforms, only_region, fixtures)
@@ -110,15 +109,6 @@ def audit(
         result_table(result, "PHONE", lang)
     if result.interrupted:
         raise SystemExit(int(ExitCode.INTERRUPTED))
-
-
-def default_lang() -> str:
-    """zh-CN when the environment's locale is Chinese, else en."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name, "")
-        if value:
-            return "zh-CN" if value.lower().startswith("zh") else "en"
-    return "en"
 
 
 def _choose(
