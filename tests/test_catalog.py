@@ -731,18 +731,25 @@ def test_show_telegram_tells_the_web_login_and_the_inactivity_rule() -> None:
 
 
 def test_plan_for_a_us_number_with_the_shipped_catalog() -> None:
-    code, out, _ = invoke("plan", PHONE_US, "--lang", "en")
+    code, out, _ = invoke("plan", PHONE_US, "--json", "--lang", "en")
     assert code == 0
-    platforms = _section(out, "Platform by platform")
-    headers = re.findall(r"^## (.+)$", platforms, re.M)
-    for earlier, later in (
-        ("Payment", "Email and accounts"),
-        ("Email and accounts", "Shopping"),
-        ("Shopping", "Messaging"),
-        ("Messaging", "Social"),
-    ):
-        assert headers.index(earlier) < headers.index(later)
-    lines = platforms.splitlines()
+    groups = json.loads(out)["platforms"]
+    # Most harmful group first; groups of equal harm in the order of data/catalog.yaml.
+    order = list(catalog.words()["categories"])
+    keys = [(-max(i["harm"] for i in g["items"]), order.index(g["category"])) for g in groups]
+    assert keys == sorted(keys)
+    where = {i["id"]: g["category"] for g in groups for i in g["items"]}
+    for platform_id, category in {
+        "paypal": "payment",
+        "google": "email",
+        "apple": "email",
+        "amazon": "shopping",
+        "whatsapp": "messaging",
+        "x": "social",
+    }.items():
+        assert where[platform_id] == category
+    _, text, _ = invoke("plan", PHONE_US, "--lang", "en")
+    lines = _section(text, "Platform by platform").splitlines()
     paypal = lines.index("[ ] PayPal (paypal) · harm 5/5 · unverified")
     assert lines[paypal + 1] == (
         "    Move it to your new number: unbinder unbind paypal --phone OLD --new-phone NEW"
