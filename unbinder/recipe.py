@@ -36,6 +36,10 @@ MAX_FLOW_TIMEOUT = 900.0
 MAX_HUMAN_TIMEOUT = 1800.0
 MAX_RETRIES = 5
 SCHEMA_URL = "https://unbinder.dev/schema/recipe.json"
+# The first line of every recipe: editors with the YAML language server complete and check it.
+SCHEMA_HEADER = "# yaml-language-server: $schema=schema.json"
+ID_PATTERN = r"^[a-z0-9][a-z0-9\-]{0,39}$"
+DOMAIN_PATTERN = r"[a-z0-9\-]+(\.[a-z0-9\-]+)+"
 
 Status = Literal["working", "degraded", "broken", "unverified"]
 CheckStatus = Literal["bound", "not_bound", "needs_human", "rate_limited", "unknown", "error"]
@@ -538,7 +542,7 @@ class Recipe(_Model):
     """One platform."""
 
     schema_ref: str | None = Field(default=None, alias="$schema")
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]{0,39}$")
+    id: str = Field(pattern=ID_PATTERN)
     name: Localized
     regions: list[str] = Field(min_length=1)
     category: Category = "other"
@@ -559,8 +563,20 @@ class Recipe(_Model):
     @classmethod
     def _domains(cls, value: list[str]) -> list[str]:
         for d in value:
-            if not re.fullmatch(r"[a-z0-9\-]+(\.[a-z0-9\-]+)+", d):
+            if not re.fullmatch(DOMAIN_PATTERN, d):
                 raise ValueError(f"{d!r} is not a host name (write example.com, no scheme)")
+        return value
+
+    @field_validator("last_verified", mode="before")
+    @classmethod
+    def _last_verified(cls, value: Any) -> Any:
+        import datetime as dt
+
+        # YAML reads an unquoted 2025-06-01 as a date: accept it as people write it.
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(f"{value!r} is not a date: write YYYY-MM-DD (or null)")
         return value
 
     @field_validator("regions")
@@ -807,3 +823,10 @@ def json_schema() -> dict[str, Any]:
     schema["$id"] = SCHEMA_URL
     schema["title"] = "unbinder recipe"
     return schema
+
+
+def schema_text() -> str:
+    """recipes/schema.json as written by `unbinder recipes schema --write`."""
+    import json
+
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
