@@ -62,6 +62,10 @@ class NoBrowser(UnbinderError):
     exit_code = ExitCode.NO_BROWSER
 
 
+class Unreachable(UnbinderError):
+    """A live site could not be reached (no internet, DNS, the page never loaded)."""
+
+
 class StorageError(UnbinderError):
     """The data directory or a file in it cannot be written."""
 
