@@ -108,16 +108,49 @@ def lint_command(paths: tuple[Path, ...]) -> None:
     show_default=True,
     help="How many tests run at once.",
 )
-def test_command(ids: tuple[str, ...], concurrency: int) -> None:
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Run ID's check flow on the real site (needs internet and --phone) instead of the tests.",
+)
+@click.option("--phone", default=None, help="With --live: your own number (shown masked only).")
+@click.option("--region", default=None, help="With --live: country of a number without +CC.")
+@click.option(
+    "--headed", is_flag=True, help="With --live: show the browser; you clear captchas there."
+)
+@click.option(
+    "--allow-side-effects",
+    is_flag=True,
+    help="With --live: run a check that declares it sends an SMS or notifies someone.",
+)
+def test_command(
+    ids: tuple[str, ...],
+    concurrency: int,
+    *,
+    live: bool,
+    phone: str | None,
+    region: str | None,
+    headed: bool,
+    allow_side_effects: bool,
+) -> None:
     """Run recipes' embedded tests offline, against their replicas in fixtures/.
 
     With no IDS, runs every recipe's tests. A failure prints what was observed as an `expect:`
     block ready to paste into the recipe. Exits 1 when a test fails.
 
+    With --live, runs one recipe's check flow on the real site with your own number, shows the
+    outcome and its evidence, and, only if you say yes, records in the recipe that it works
+    (`status`, `last_verified`). Nothing else is written; the number is shown masked.
+
     Example:
 
         unbinder recipes test example-cn
+
+        unbinder recipes test example-cn --live --phone "+86 138 0013 8000"
     """
+    if live or phone:
+        _live_test(ids, phone, region, headed=headed, allow_side_effects=allow_side_effects)
+        return
     import asyncio
 
     from unbinder.recipe import load_all, select_recipes
@@ -142,6 +175,75 @@ def test_command(ids: tuple[str, ...], concurrency: int) -> None:
         raise SystemExit(int(ExitCode.PROBLEMS))
 
 
+def _live_test(
+    ids: tuple[str, ...],
+    phone: str | None,
+    region: str | None,
+    *,
+    headed: bool,
+    allow_side_effects: bool,
+) -> None:
+    """`recipes test ID --live --phone N`: one live check, then an explicit yes to record it."""
+    from unbinder import live
+    from unbinder.errors import BadInput, Unreachable
+    from unbinder.human import ConsoleHuman
+    from unbinder.phone import parse_phone
+    from unbinder.recipe import find_recipe
+    from unbinder.redact import redact, register
+
+    if len(ids) != 1 or not phone:
+        raise BadInput(
+            "--live checks one recipe with your own number.",
+            hint="Example: unbinder recipes test example-cn --live --phone '+86 138 0013 8000'",
+        )
+    loaded = find_recipe(ids[0])
+    number = parse_phone(phone, region)
+    register(number)
+    click.echo(f"Live check of {loaded.recipe.name.en} ({loaded.id}) with {number.masked}...")
+    outcome = live.check_live(
+        loaded,
+        number,
+        headed=headed,
+        human=ConsoleHuman() if headed else None,
+        allow_side_effects=allow_side_effects,
+    )
+    offline = live.unreachable(outcome)
+    if offline is not None:
+        raise Unreachable(
+            f"could not reach {loaded.recipe.name.en} ({offline}); a live check needs internet. "
+            "Nothing was changed."
+        )
+    click.echo(f"  outcome: {outcome.status}" + (f" ({outcome.kind})" if outcome.kind else ""))
+    for line in live.describe(outcome):
+        click.echo(f"  {redact(line)}")
+
+    def ask(proposal: live.Proposal) -> bool:
+        click.echo(f"\nThis outcome is {proposal.why}. Proposed change to {loaded.path}:")
+        click.echo(f"  status: {loaded.recipe.status} -> {proposal.status}")
+        if proposal.last_verified is not None:
+            click.echo(
+                f"  last_verified: {loaded.recipe.last_verified} -> {proposal.last_verified}"
+            )
+        return click.confirm("Write it?", default=False)
+
+    report = live.settle(loaded, outcome, confirm=ask)
+    if report.proposal is None:
+        click.echo(
+            f"\nA {outcome.status} outcome says nothing about whether the recipe works; "
+            "its status stays as it is."
+        )
+    elif report.applied:
+        click.echo(f"Updated {loaded.path}.")
+    elif report.proposal.status == report.current_status and (
+        report.proposal.last_verified in (None, report.current_last_verified)
+    ):
+        click.echo(f"\n{loaded.path} already says {report.current_status}; nothing to change.")
+    else:
+        click.echo("Nothing changed.")
+    if report.proposal is None or report.proposal.status != "working":
+        raise SystemExit(int(ExitCode.PROBLEMS))
+
+
 @recipes.command("schema")
 @click.option("--write", is_flag=True, help="Write recipes/schema.json instead of printing it.")
 def schema_command(write: bool) -> None:
@@ -153,15 +255,140 @@ def schema_command(write: bool) -> None:
 
         unbinder recipes schema --write
     """
-    import json
-
     from unbinder.paths import recipes_dir
-    from unbinder.recipe import json_schema
+    from unbinder.recipe import schema_text
 
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    text = schema_text()
     if write:
         target = recipes_dir() / "schema.json"
         target.write_text(text, encoding="utf-8")
         click.echo(f"wrote {target}")
     else:
         click.echo(text, nl=False)
+
+
+@recipes.command("new")
+@click.argument("platform_id", metavar="ID")
+@click.option("--name", required=True, help="The platform's name in English.")
+@click.option("--name-zh", default=None, help="The platform's name in Simplified Chinese.")
+@click.option("--domain", required=True, help="The platform's host name, e.g. example.com.")
+@click.option(
+    "--region",
+    default=None,
+    help="Country code of the platform's numbers (default: CN for .cn domains, else US).",
+)
+@click.option(
+    "--dir",
+    "root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write into DIR/recipes and DIR/fixtures instead of the project's folders.",
+)
+def new_command(
+    platform_id: str,
+    *,
+    name: str,
+    name_zh: str | None,
+    domain: str,
+    region: str | None,
+    root: Path | None,
+) -> None:
+    """Scaffold a new platform: recipe, offline replica and starter tests that pass.
+
+    Writes recipes/ID.yaml and fixtures/ID/ (a replica with a page per outcome). `recipes lint`
+    and `recipes test ID` pass on the result before any edit; then make it match the real site
+    (CONTRIBUTING.md walks through it). Never overwrites anything.
+
+    Example:
+
+        unbinder recipes new parcelly --name Parcelly --name-zh 包裹侠 --domain parcelly.cn
+    """
+    from unbinder.scaffold import scaffold
+
+    made = scaffold(
+        platform_id, name=name, name_zh=name_zh, domain=domain, region=region, root=root
+    )
+    for path in made.files:
+        click.echo(f"created {path}")
+    env = ""
+    if root is not None:
+        env = f"UNBINDER_RECIPES={made.recipe.parent} UNBINDER_FIXTURES={made.fixtures.parent} "
+    click.echo(
+        "\nNext:\n"
+        f"  {env}unbinder recipes test {made.platform_id}    # green before any edit\n"
+        f"  unbinder recipes record {made.platform_id} --url https://{domain.strip().lower()}/\n"
+        f"  then edit {made.recipe} (CONTRIBUTING.md shows how)"
+    )
+
+
+@recipes.command("record")
+@click.argument("platform_id", metavar="ID")
+@click.option("--url", required=True, help="The page where the check starts.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The fixture folder that receives recorded/ (default: fixtures/ID).",
+)
+@click.option(
+    "--phone",
+    default=None,
+    help="The number you will type, so that every form of it is scrubbed (never saved).",
+)
+@click.option("--region", default=None, help="Country of numbers typed without +CC (CN, US...).")
+@click.option(
+    "--domain",
+    "domains",
+    multiple=True,
+    help="Another host the browser may reach (repeatable); all others are blocked.",
+)
+@click.option("--force", is_flag=True, help="Replace an earlier recording in recorded/.")
+def record_command(
+    platform_id: str,
+    *,
+    url: str,
+    out: Path | None,
+    phone: str | None,
+    region: str | None,
+    domains: tuple[str, ...],
+    force: bool,
+) -> None:
+    """Record the check flow in a visible browser: scrubbed pages and drafted steps.
+
+    Opens a browser that can reach only the recipe's domains (or the URL's host for a new
+    platform). Do the check as a person would, then press Enter (or close the browser). The
+    pages (HTML), the requests (session.har) and drafted selectors and steps (steps.yaml) go to
+    fixtures/ID/recorded/, with numbers, cookies, tokens, emails and whatever you typed replaced
+    by [scrubbed:...] placeholders. The steps are also printed, ready to paste into the recipe.
+
+    Example:
+
+        unbinder recipes record parcelly --url https://parcelly.cn/find-account --phone 13800138000
+    """
+    from unbinder.paths import fixtures_dir
+    from unbinder.record import record_interactively
+
+    saved = record_interactively(
+        platform_id,
+        url,
+        out=out or fixtures_dir() / platform_id,
+        phone=phone,
+        region=region,
+        extra_domains=domains,
+        force=force,
+        say=lambda text: click.echo(text, err=True),
+        ask=lambda prompt: click.prompt(prompt, default="", show_default=False, err=True),
+    )
+    for path in saved.files:
+        click.echo(f"saved {path}")
+    for name, leaks in saved.skipped:
+        click.echo(f"not saved: {name} still held {', '.join(leaks)}", err=True)
+    if saved.blocked_hosts:
+        click.echo(
+            "blocked (outside the domains): "
+            + ", ".join(saved.blocked_hosts)
+            + ". If the flow needs one, add it with --domain and record again.",
+            err=True,
+        )
+    click.echo("\nDrafted steps (also in recorded/steps.yaml):\n")
+    click.echo(saved.steps)
