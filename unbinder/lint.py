@@ -92,7 +92,9 @@ class _Checker:
         recipe = self.recipe
         if self.loaded.path.stem != recipe.id:
             self.error(
-                ("id",), f"the id {recipe.id!r} must match the file name {self.loaded.path.name!r}"
+                ("id",),
+                f"the id {recipe.id!r} must match the file name {self.loaded.path.name!r}: "
+                f"rename the file to {recipe.id}.yaml or change the id",
             )
         if recipe.status == "working" and not recipe.last_verified:
             self.error(
@@ -131,7 +133,7 @@ class _Checker:
             self.error(
                 loc,
                 f"selector {name!r} is not defined in `selectors`"
-                + _did_you_mean(name, self.recipe.selectors),
+                + (_did_you_mean(name, self.recipe.selectors) or "; add it there"),
             )
 
     # ------------------------------------------------------------------ flows
@@ -149,7 +151,11 @@ class _Checker:
                 f"flow {name} has a destructive step: declare side_effects: {{destructive: true}}",
             )
         if name == "check" and flow.side_effects.destructive:
-            self.error((*base, "side_effects"), "a check flow must never be destructive")
+            self.error(
+                (*base, "side_effects"),
+                "a check flow must never be destructive (it only looks): remove "
+                "`destructive: true`, and move the step to a change or unbind flow",
+            )
         if name in ("check", "verify") and not flow.detect:
             self.error(base, f"the {name} flow needs `detect` rules: no verdict without evidence")
         if name == "check" and flow.requires_login:
@@ -163,11 +169,14 @@ class _Checker:
             if rule.outcome not in FLOW_OUTCOMES[name]:
                 self.error(
                     loc + ("outcome",),
-                    f"outcome {rule.outcome!r} is not one a {name} flow can end with",
+                    f"outcome {rule.outcome!r} is not one a {name} flow can end with "
+                    f"(use one of: {', '.join(FLOW_OUTCOMES[name])})",
                 )
             if rule.outcome == "needs_human" and rule.kind is None:
                 self.error(
-                    loc, "a needs_human rule must say its kind (captcha, risk_control, login...)"
+                    loc,
+                    "a needs_human rule must say its kind: add `kind: captcha` (or risk_control, "
+                    "bot_wall, login, sms_code, identity, other)",
                 )
             if rule.outcome in VERDICT_STATUSES:
                 verdicts.add(rule.outcome)
@@ -204,7 +213,11 @@ class _Checker:
             if not isinstance(args, str) and args.destructive:
                 destructive = True
                 if not confirmed:
-                    self.error(key, "a destructive step needs a `confirm` step before it")
+                    self.error(
+                        key,
+                        "a destructive step needs a `confirm` step before it, e.g. "
+                        "- confirm: {action: {en: Remove the number from your account.}}",
+                    )
                 confirmed = False
         elif action == "press":
             self._known_selector(key, args.target)
@@ -229,7 +242,11 @@ class _Checker:
             confirmed = True
         elif action == "outcome":
             if args.status not in FLOW_OUTCOMES[flow]:
-                self.error(key, f"outcome {args.status!r} is not one a {flow} flow can end with")
+                self.error(
+                    key,
+                    f"outcome {args.status!r} is not one a {flow} flow can end with "
+                    f"(use one of: {', '.join(FLOW_OUTCOMES[flow])})",
+                )
             if args.status in VERDICT_STATUSES and not _inside_if(loc):
                 self.error(
                     key,
@@ -312,8 +329,8 @@ class _Checker:
             if test.flow not in self.recipe.flows.automated():
                 self.error(
                     ("tests", index, "flow"),
-                    f"test {test.name!r} runs the {test.flow} flow, "
-                    "which this recipe does not have",
+                    f"test {test.name!r} runs the {test.flow} flow, which this recipe does "
+                    f"not have (it has: {', '.join(self.recipe.flows.automated()) or 'none'})",
                 )
             if test.flow == "change" and not test.new_phone:
                 self.error(
@@ -342,10 +359,12 @@ class _Checker:
             if name in ("change", "unbind"):
                 declared.add("done")
             for outcome in sorted(declared - tested.get(name, set())):
+                flow_key = "" if name == "check" else f"flow: {name}, "
                 self.error(
                     ("flows", name),
-                    f"the {name} flow can end `{outcome}` but no test expects it; "
-                    "add a test (see docs/recipes.md)",
+                    f"the {name} flow can end `{outcome}` but no test expects it; add one under "
+                    f"`tests:`, e.g. - {{name: ..., {flow_key}scenario: <a replica scenario "
+                    f"that leads there>, phone: ..., expect: {{outcome: {outcome}}}}}",
                 )
 
     def _replica(self) -> None:
@@ -355,28 +374,60 @@ class _Checker:
         if not replica_file.is_file():
             self.error(
                 ("id",),
-                f"no offline replica at {replica_file}; every automated flow needs one "
-                "(unbinder recipes new scaffolds it)",
+                f"no offline replica at {replica_file}; every automated flow needs one: "
+                "CONTRIBUTING.md, step 2, shows how to write it (`unbinder recipes new` "
+                "scaffolds one for a new platform)",
             )
             return
-        from unbinder.replica import load_spec
+        from unbinder.recipe import nearest_line
+        from unbinder.replica import load_spec_with_lines, pages_used
 
         try:
-            spec = load_spec(replica_file)
+            spec, lines = load_spec_with_lines(replica_file)
         except RecipeError as exc:
-            self.error(("id",), exc.message)
+            self.problems.append(_located(exc.message, replica_file))
             return
         for index, test in enumerate(self.recipe.tests):
             if test.scenario not in spec.scenarios:
+                from unbinder.recipe import _did_you_mean
+
                 self.error(
                     ("tests", index, "scenario"),
-                    f"scenario {test.scenario!r} is not in {replica_file} "
-                    f"(known: {', '.join(sorted(spec.scenarios))})",
+                    f"scenario {test.scenario!r} is not in {replica_file}"
+                    + _did_you_mean(test.scenario, spec.scenarios)
+                    + f" (known: {', '.join(sorted(spec.scenarios))}); add it under `scenarios:`",
                 )
-        for route in spec.routes:
+        folder = replica_file.parent
+        for loc, page in pages_used(spec):
+            if not (folder / page).is_file():
+                self.problems.append(
+                    Problem(
+                        replica_file,
+                        nearest_line(lines, loc),
+                        f"page {page!r} does not exist in {folder}; create it or fix the name",
+                    )
+                )
+        for index, route in enumerate(spec.routes):
             host = urlsplit(route.url).hostname or ""
             if not self.recipe.allows_host(host):
-                self.error(("domains",), f"the replica serves {host!r}, which is not in `domains`")
+                self.problems.append(
+                    Problem(
+                        replica_file,
+                        nearest_line(lines, ("routes", index, "url")),
+                        f"this route serves {host!r}, which is not in the `domains` of "
+                        f"{self.loaded.path.name} {list(self.recipe.domains)}; add the host "
+                        "there or fix the url",
+                    )
+                )
+
+
+def _located(message: str, default: Path) -> Problem:
+    """A `file:line: message` text (from another file, such as replica.yaml) as a Problem."""
+    found = re.match(r"^(.+?):(\d+): (.*)$", message, re.S)
+    if found:
+        return Problem(Path(found.group(1)), int(found.group(2)), found.group(3))
+    prefix = f"{default}: "
+    return Problem(default, 1, message.removeprefix(prefix))
 
 
 def _inside_if(loc: tuple[Any, ...]) -> bool:

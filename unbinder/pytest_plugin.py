@@ -148,13 +148,7 @@ class RecipeItem(pytest.Item):
             lambda session: run_test(session, self.loaded, test, self.index)
         )
         if not result.passed:
-            lines = [f"{result.where()}: {result.name}"]
-            lines += [f"  - {p}" for p in result.problems]
-            observed = result.observed()
-            if observed:
-                lines.append("  observed (ready to paste):")
-                lines += ["    " + line for line in observed.splitlines()]
-            raise RecipeTestFailure("\n".join(lines))
+            raise RecipeTestFailure("\n".join(result.report()))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, RecipeTestFailure):

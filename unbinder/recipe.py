@@ -644,6 +644,25 @@ class LoadedRecipe:
         return 1
 
 
+def yaml_with_lines(text: str, path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """Safe-load YAML the way recipes are loaded, plus a map from key paths to lines.
+
+    For the other YAML files contributors write (replica.yaml); errors say `file:line: ...`.
+    """
+    try:
+        return _compose(text)
+    except _Problem as problem:
+        raise RecipeError(f"{path}:{problem.line}: {problem.message}") from None
+
+
+def nearest_line(lines: dict[tuple[Any, ...], int], loc: Iterable[Any]) -> int:
+    """The line of the nearest key on the path `loc` that the file has (1-based)."""
+    key = tuple(loc)
+    while key and key not in lines:
+        key = key[:-1]
+    return lines.get(key, 1)
+
+
 def _field_aliases(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Pydantic error locations use field names; the YAML uses aliases."""
     alias = {

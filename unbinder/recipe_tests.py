@@ -41,11 +41,77 @@ class TestResult:
         return f"{self.recipe.id}: {self.test.name}"
 
     def where(self) -> str:
-        """`file:line` of the test in its recipe."""
-        return f"{self.recipe.path}:{self.recipe.line_of(('tests', self.index))}"
+        """`file:line` of the test's `expect:` in its recipe (what a fix usually touches)."""
+        return f"{self.recipe.path}:{self.recipe.line_of(('tests', self.index, 'expect'))}"
+
+    def report(self) -> list[str]:
+        """A failed test as a newcomer needs it: where, what differed, how to fix, what was seen."""
+        lines = [f"{self.where()}: test {self.test.name!r} failed:"]
+        lines += [f"  - {p}" for p in self.problems]
+        lines += [f"  how to fix: {h}" for h in self.hints()]
+        observed = self.observed()
+        if observed:
+            lines.append("  observed (ready to paste over the test's `expect:` line):")
+            lines += ["    " + line for line in observed.splitlines()]
+        return lines
+
+    def hints(self) -> list[str]:
+        """What to look at first, with the recipe lines involved."""
+        o = self.outcome
+        if o is None:
+            return []
+        loaded = self.recipe
+        recipe = loaded.recipe
+        path = loaded.path
+        flow = recipe.flows.automated().get(self.test.flow)
+        hints: list[str] = []
+        if o.failure is not None and o.status in ("error", "unknown"):
+            loc = step_loc(self.test.flow, o.failure.path)
+            where = f"{path}:{loaded.line_of(loc)}" if loc else self.where()
+            name = o.failure.selector
+            if name and name in recipe.selectors:
+                tried = "; ".join(a.describe() for a in recipe.selectors[name])
+                hints.append(
+                    f"step {o.failure.path} ({where}) found nothing visible for selector "
+                    f"{name!r} ({path}:{loaded.line_of(('selectors', name))}), which tried: "
+                    f"{tried}. Make one alternative match the page in fixtures/{loaded.id}/, "
+                    f"or record the real page again (unbinder recipes record {loaded.id})."
+                )
+            elif o.status == "error":
+                hints.append(
+                    f"step {o.failure.path} ({where}) could not be done: fix the step, or the "
+                    f"replica page in fixtures/{loaded.id}/ it runs on."
+                )
+        if o.reason and o.reason.startswith("no detect rule matched") and flow is not None:
+            line = loaded.line_of(("flows", self.test.flow, "detect"))
+            hints.append(
+                f"none of the detect rules ({path}:{line}) matched: compare their texts, "
+                f"selectors and URLs with what the replica shows for scenario "
+                f"{self.test.scenario!r} (open the pages of fixtures/{loaded.id}/ in a browser)."
+            )
+        if o.evidence is not None and o.status != self.test.expect.outcome and flow is not None:
+            index = next(
+                (i for i, r in enumerate(flow.detect) if r.evidence == o.evidence.rule), None
+            )
+            if index is not None:
+                line = loaded.line_of(("flows", self.test.flow, "detect", index))
+                hints.append(
+                    f"the detect rule at {path}:{line} ({o.evidence.rule}) held first. If the "
+                    "replica shows the right thing, fix that rule; if the recipe is right, paste "
+                    "the observed expect below."
+                )
+        for warning in o.warnings:
+            if warning.startswith("replica has no route for"):
+                hints.append(f"{warning}: add a route for it to fixtures/{loaded.id}/replica.yaml.")
+        if o.reason and "scripted human has no steps" in o.reason:
+            hints.append(
+                "the test needs a `human:` script for that hand-off "
+                "(docs/recipes.md, 'Tests' shows one)."
+            )
+        return hints
 
     def observed(self) -> str:
-        """What happened, as an `expect:` block to paste into the recipe."""
+        """What happened, as an `expect:` line to paste into the recipe."""
         if self.outcome is None:
             return ""
         o = self.outcome
@@ -60,7 +126,9 @@ class TestResult:
             expect["blocked"] = sorted({b.host for b in o.blocked})
         if o.degraded:
             expect["degraded"] = True
-        text = yaml.safe_dump({"expect": expect}, allow_unicode=True, sort_keys=False, width=1000)
+        text = "expect: " + yaml.safe_dump(
+            expect, allow_unicode=True, sort_keys=False, width=10**6, default_flow_style=True
+        )
         details = []
         if o.failure is not None:
             details.append(f"# failed at {o.failure.describe()}")
@@ -111,11 +179,13 @@ def _compare(
     if outcome.status != expect.outcome:
         problems.append(f"outcome is {outcome.status!r}, expected {expect.outcome!r}")
     if expect.kind is not None and outcome.kind != expect.kind:
-        problems.append(f"kind is {outcome.kind!r}, expected {expect.kind!r}")
+        problems.append(f"kind is {outcome.kind or 'none'!r}, expected {expect.kind!r}")
     if expect.evidence is not None:
         ev = outcome.evidence
         seen = " ".join(filter(None, (ev.rule, ev.matched, ev.selector))) if ev else ""
-        if expect.evidence not in seen:
+        if not seen:
+            problems.append(f"there is no evidence (expected it to contain {expect.evidence!r})")
+        elif expect.evidence not in seen:
             problems.append(f"evidence {seen!r} does not contain {expect.evidence!r}")
     if expect.degraded is not None and outcome.degraded != expect.degraded:
         problems.append(f"degraded is {outcome.degraded}, expected {expect.degraded}")
@@ -141,6 +211,29 @@ def _compare(
     if human is not None and declined and not human.confirmations:
         problems.append("the flow never asked for a confirmation")
     return problems
+
+
+def step_loc(flow: str, step_path: str) -> tuple[Any, ...] | None:
+    """The recipe location of a step from its run path ("3", "2.then.1", "4.try2.1")."""
+    if step_path.startswith("human") or step_path in ("-", "detect"):
+        return None
+    loc: list[Any] = ["flows", flow, "steps"]
+    parts = step_path.split(".")
+    try:
+        loc.append(int(parts[0]) - 1)
+        rest = parts[1:]
+        while rest:
+            branch, number = rest[0], int(rest[1]) - 1
+            if branch in ("then", "else"):
+                loc += ["if", branch, number]
+            elif branch.startswith("try"):
+                loc += ["retry", "steps", number]
+            else:
+                return None
+            rest = rest[2:]
+    except (ValueError, IndexError):
+        return None
+    return tuple(loc)
 
 
 def select_tests(

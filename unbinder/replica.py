@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from unbinder.errors import RecipeError
@@ -509,32 +508,67 @@ async def _fulfill(
 
 def load_spec(path: Path) -> ReplicaSpec:
     """Load and validate a replica.yaml."""
+    return load_spec_with_lines(path)[0]
+
+
+def load_spec_with_lines(path: Path) -> tuple[ReplicaSpec, dict[tuple[Any, ...], int]]:
+    """A validated replica.yaml and its key paths' lines; errors name `file:line`."""
+    from unbinder.recipe import nearest_line, yaml_with_lines
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise RecipeError(
             f"{path}: no replica found.",
-            hint="Create it (see docs/recipes.md, 'Replicas') or run `unbinder recipes new`.",
+            hint="Create it: CONTRIBUTING.md, step 2 (docs/recipes.md, 'Replicas', has every key).",
         ) from None
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise RecipeError(f"{path}: cannot read replica: {exc}") from None
+    data, lines = yaml_with_lines(text, path)
     try:
         spec = ReplicaSpec.model_validate(data)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise RecipeError(f"{path}: {where}: {first['msg']}") from None
-    for scenario in spec.scenarios.values():
-        for page in scenario.pages.values():
+        loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and "[" in p))
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = f"unknown key {loc[-1]!r}"
+        elif first["type"] == "missing":
+            message = f"required key {loc[-1]!r} is missing"
+        raise RecipeError(f"{path}:{nearest_line(lines, loc)}: {where}: {message}") from None
+
+    def refuse(loc: tuple[Any, ...], page: str) -> None:
+        raise RecipeError(
+            f"{path}:{nearest_line(lines, loc)}: page {page!r} escapes the fixture folder"
+        )
+
+    for name, scenario in spec.scenarios.items():
+        for key, page in scenario.pages.items():
             if ".." in Path(page).parts:
-                raise RecipeError(f"{path}: page {page!r} escapes the fixture folder")
-    for route in spec.routes:
+                refuse(("scenarios", name, "pages", key), page)
+    for index, route in enumerate(spec.routes):
         if route.page and ".." in Path(route.page).parts:
-            raise RecipeError(f"{path}: page {route.page!r} escapes the fixture folder")
-        for resp in route.respond.values():
+            refuse(("routes", index, "page"), route.page)
+        for result, resp in route.respond.items():
             if resp.page and ".." in Path(resp.page).parts:
-                raise RecipeError(f"{path}: page {resp.page!r} escapes the fixture folder")
-    return spec
+                refuse(("routes", index, "respond", result), resp.page)
+    return spec, lines
+
+
+def pages_used(spec: ReplicaSpec) -> list[tuple[tuple[Any, ...], str]]:
+    """Every page file the replica serves, with where in replica.yaml it is named."""
+    used: list[tuple[tuple[Any, ...], str]] = []
+    for index, route in enumerate(spec.routes):
+        if route.page:
+            used.append((("routes", index, "page"), route.page))
+        for result, resp in route.respond.items():
+            if resp.page:
+                used.append((("routes", index, "respond", result), resp.page))
+    for name, scenario in spec.scenarios.items():
+        for key, page in scenario.pages.items():
+            used.append((("scenarios", name, "pages", key), page))
+    return used
 
 
 def _resolve_scenario(spec: ReplicaSpec, name: str, path: Path) -> Scenario:

@@ -163,13 +163,7 @@ def test_command(
         mark = "PASS" if result.passed else "FAIL"
         click.echo(f"{mark} {result.name}")
     for result in failed:
-        click.echo(f"\n{result.where()}: test {result.test.name!r} failed:", err=True)
-        for problem in result.problems:
-            click.echo(f"  - {problem}", err=True)
-        observed = result.observed()
-        if observed:
-            click.echo("  observed (ready to paste):", err=True)
-            click.echo("\n".join("    " + line for line in observed.splitlines()), err=True)
+        click.echo("\n" + "\n".join(result.report()), err=True)
     click.echo(f"\n{len(results) - len(failed)} passed, {len(failed)} failed.")
     if failed:
         raise SystemExit(int(ExitCode.PROBLEMS))
