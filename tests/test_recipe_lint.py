@@ -43,9 +43,14 @@ def test_schema_file_is_in_sync_with_the_model() -> None:
 
 
 def test_every_recipe_names_the_schema_for_editors() -> None:
-    for loaded in load_all():
-        first = loaded.path.read_text(encoding="utf-8").splitlines()[0]
-        assert first == "# yaml-language-server: $schema=schema.json", loaded.path
+    from unbinder.scaffold import render
+
+    texts = {str(loaded.path): loaded.path.read_text(encoding="utf-8") for loaded in load_all()}
+    for region in ("CN", "US"):
+        files = render("scaffolded", "Scaffolded", "scaffolded.example", region, None)
+        texts[f"scaffold ({region})"] = files["recipes/scaffolded.yaml"]
+    for where, text in texts.items():
+        assert text.splitlines()[0] == "# yaml-language-server: $schema=schema.json", where
 
 
 def test_bad_yaml_names_the_line(tmp_path: Path) -> None:
@@ -226,3 +231,84 @@ def test_unknown_or_hostile_platform_ids(bad_id: str) -> None:
     assert result.exit_code == 2
     assert "no recipe for platform" in result.output
     assert "Traceback" not in result.output
+
+
+def _replica_copy(tmp_path: Path) -> tuple[Path, Path]:
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(fixtures_dir() / "example-cn", fixtures / "example-cn")
+    return fixtures, fixtures / "example-cn" / "replica.yaml"
+
+
+def test_replica_problems_name_the_replica_file_and_line(tmp_path: Path) -> None:
+    fixtures, replica = _replica_copy(tmp_path)
+    text = replica.read_text(encoding="utf-8").replace("    action: lookup", "    acton: lookup", 1)
+    replica.write_text(text, encoding="utf-8")
+    problems = [p for p in lint_file(EXAMPLE, fixtures) if p.severity == "error"]
+    assert len(problems) == 1, problems
+    assert problems[0].path == replica
+    assert problems[0].line == _line_of(text, "acton: lookup")
+    assert "unknown key 'acton'" in problems[0].message
+
+
+def test_a_replica_page_that_does_not_exist(tmp_path: Path) -> None:
+    fixtures, replica = _replica_copy(tmp_path)
+    text = replica.read_text(encoding="utf-8").replace("page: forgot.html", "page: forgott.html")
+    replica.write_text(text, encoding="utf-8")
+    errors = [str(p) for p in lint_file(EXAMPLE, fixtures) if p.severity == "error"]
+    line = _line_of(text, "forgott.html")
+    assert f"{replica}:{line}: page 'forgott.html' does not exist" in "\n".join(errors), errors
+
+
+def test_a_replica_route_outside_the_domains(tmp_path: Path) -> None:
+    fixtures, replica = _replica_copy(tmp_path)
+    text = replica.read_text(encoding="utf-8").replace(
+        "https://passport.example-cn.test/forgot", "https://passport.example-cn.net/forgot", 1
+    )
+    replica.write_text(text, encoding="utf-8")
+    errors = [str(p) for p in lint_file(EXAMPLE, fixtures) if p.severity == "error"]
+    line = _line_of(text, "example-cn.net/forgot")
+    assert any(
+        e.startswith(f"{replica}:{line}:")
+        and "'passport.example-cn.net'" in e
+        and "add the host" in e
+        for e in errors
+    ), errors
+
+
+def test_an_unknown_scenario_suggests_the_close_one(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "    scenario: not_registered\n", "    scenario: not_registred\n", 1
+    )
+    errors = _messages(_write(tmp_path, text))
+    line = _line_of(text, "not_registred")
+    assert any(
+        f":{line}:" in e and "did you mean 'not_registered'" in e and "add it under" in e
+        for e in errors
+    ), errors
+
+
+def test_an_untested_outcome_shows_the_test_to_add(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start = text.index("  - name: too many requests is rate limited")
+    end = text.index("  - name: risk control needs a human")
+    errors = _messages(_write(tmp_path, text[:start] + text[end:]))
+    assert any("expect: {outcome: rate_limited}" in e for e in errors), errors
+
+
+def test_last_verified_written_as_people_write_dates(tmp_path: Path) -> None:
+    base = EXAMPLE.read_text(encoding="utf-8")
+    plain = base.replace(
+        "status: unverified\nlast_verified: null", "status: working\nlast_verified: 2025-03-14"
+    )
+    assert _messages(_write(tmp_path, plain)) == []
+    wrong = base.replace("last_verified: null", "last_verified: last week")
+    errors = _messages(_write(tmp_path, wrong))
+    assert any(
+        f":{_line_of(wrong, 'last week')}:" in e and "write YYYY-MM-DD" in e for e in errors
+    ), errors
+
+
+def test_a_misnamed_recipe_file_says_how_to_fix_it(tmp_path: Path) -> None:
+    path = _write(tmp_path, EXAMPLE.read_text(encoding="utf-8"), name="example-cm.yaml")
+    errors = _messages(path)
+    assert any("rename the file to example-cn.yaml" in e for e in errors), errors

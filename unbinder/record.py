@@ -160,7 +160,7 @@ class Recording:
     _seen: set[str] = field(default_factory=set)
 
     def add_snapshot(self, url: str, html: str, *, frame: bool = False) -> None:
-        digest = hashlib.sha256(html.encode("utf-8", "replace")).hexdigest()
+        digest = hashlib.sha256(f"{url}\n{html}".encode("utf-8", "replace")).hexdigest()
         if digest not in self._seen:
             self._seen.add(digest)
             self.snapshots.append(Snapshot(url, html, frame))
@@ -258,14 +258,20 @@ class _Recorder:
         from playwright.async_api import Error as PlaywrightError
 
         await asyncio.sleep(delay)
-        with contextlib.suppress(PlaywrightError):
+        for _ in range(5):  # a page in the middle of navigating cannot answer: try again
             if page.is_closed():
                 return
-            self.recording.add_snapshot(page.url, await page.content())
-            for frame in page.frames[1:]:
-                host = urlsplit(frame.url).hostname or ""
-                if self.allows(host):
-                    self.recording.add_snapshot(frame.url, await frame.content(), frame=True)
+            try:
+                html = await page.content()  # first: the URL is read after the page answers
+                self.recording.add_snapshot(page.url, html)
+                for frame in page.frames[1:]:
+                    host = urlsplit(frame.url).hostname or ""
+                    if self.allows(host):
+                        html = await frame.content()
+                        self.recording.add_snapshot(frame.url, html, frame=True)
+                return
+            except PlaywrightError:
+                await asyncio.sleep(0.2)
 
     # ------------------------------------------------------------------ actions
 
@@ -276,6 +282,8 @@ class _Recorder:
         frame_css = None if frame == page.main_frame else await _frame_selector(frame)
         element = Element.from_report(data, frame_css)
         kind = str(data.get("kind"))
+        if data.get("html") and frame == page.main_frame:
+            self.recording.add_snapshot(str(data.get("url", page.url)), str(data["html"]))
         element_id = (str(data.get("url", "")), int(data.get("id") or 0))
         actions = self.recording.actions
         if kind == "fill":

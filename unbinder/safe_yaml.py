@@ -65,6 +65,7 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",  # last_verified: 2025-06-01, as people write dates
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
 }

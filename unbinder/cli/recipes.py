@@ -216,7 +216,8 @@ def _live_test(
         click.echo(f"  status: {loaded.recipe.status} -> {proposal.status}")
         if proposal.last_verified is not None:
             click.echo(
-                f"  last_verified: {loaded.recipe.last_verified} -> {proposal.last_verified}"
+                f"  last_verified: {loaded.recipe.last_verified or 'null'} -> "
+                f"{proposal.last_verified}"
             )
         return click.confirm("Write it?", default=False)
 

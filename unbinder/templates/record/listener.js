@@ -89,6 +89,9 @@
     };
   }
 
+  // The page as it is at the moment of an action: a click may navigate away right after.
+  const page = () => '<!doctype html>\n' + document.documentElement.outerHTML;
+
   function send(kind, el, extra) {
     try {
       window.__unbinderRecord(Object.assign({ kind, url: location.href }, describe(el), extra || {}));
@@ -108,7 +111,7 @@
     // Focusing a field is not a step; filling it is reported below.
     if (tag === 'textarea' || tag === 'select') return;
     if (tag === 'input' && !BUTTON_TYPES.includes(type) && type !== 'checkbox' && type !== 'radio') return;
-    send('click', el);
+    send('click', el, { html: page() });
   }, true);
 
   document.addEventListener('input', (event) => {
@@ -121,11 +124,11 @@
 
   document.addEventListener('change', (event) => {
     const el = event.target;
-    if (el instanceof HTMLSelectElement) send('select', el, { value: el.value });
+    if (el instanceof HTMLSelectElement) send('select', el, { value: el.value, html: page() });
   }, true);
 
   document.addEventListener('keydown', (event) => {
     if (event.key !== 'Enter' || !(event.target instanceof HTMLInputElement)) return;
-    send('press', event.target, { key: 'Enter' });
+    send('press', event.target, { key: 'Enter', html: page() });
   }, true);
 })();
