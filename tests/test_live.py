@@ -253,6 +253,7 @@ def test_cli_confirmation_writes_only_after_yes(
             "one recipe",
         ),
         (["recipes", "test", "example-cn", "--live", "--phone", "12"], "no country code"),
+        (["recipes", "test", "example-cn", "--phone", "+86 138 0013 8000"], "go with --live"),
     ],
 )
 def test_cli_live_bad_input_exits_2(args: list[str], message: str) -> None:

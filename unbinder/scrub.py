@@ -46,14 +46,14 @@ _EMAIL = re.compile(
     r"(?<![\w.%+-])[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"
 )
 _CN_MOBILE = re.compile(
-    rf"(?<![\d.])(?:{_PLUS}?86{_SEP}{{0,2}})?1[3-9]\d(?:{_SEP}{{0,2}}\d){{8}}(?!\d)"
+    rf"(?<![\d.])(?=[\d+%])(?:{_PLUS}?86{_SEP}{{0,2}})?1[3-9]\d(?:{_SEP}{{0,2}}\d){{8}}(?!\d)"
 )
 _NANP = re.compile(
-    rf"(?<![\d.])(?:{_PLUS}?1{_SEP}{{0,2}})?\(?[2-9]\d{{2}}\)?{_SEP}{{0,2}}[2-9]\d{{2}}"
+    rf"(?<![\d.])(?=[\d+%(])(?:{_PLUS}?1{_SEP}{{0,2}})?\(?[2-9]\d{{2}}\)?{_SEP}{{0,2}}[2-9]\d{{2}}"
     rf"{_SEP}{{0,2}}\d{{4}}(?!\d)"
 )
 _INTL = re.compile(
-    rf"(?<![\w.+%]){_PLUS}[1-9]\d{{0,2}}{_SEP}{{0,2}}\(?(?:\d\)?{_SEP}{{0,2}}){{6,13}}\d(?!\d)"
+    rf"(?<![\w.+%])(?=[+%0]){_PLUS}[1-9]\d{{0,2}}{_SEP}{{0,2}}\(?(?:\d\)?{_SEP}{{0,2}}){{6,13}}\d(?!\d)"
 )
 _GROUPED = re.compile(r"(?<![\w.])\d{2,4}(?:[\s\-]\d{3,4}){1,2}[\s\-]\d{4}(?![\w])")
 _CARD = re.compile(r"(?<![\w.])\d{4}(?:[\s\-]\d{4}){2,3}(?:[\s\-]\d{1,4})?(?![\w])")
@@ -114,7 +114,7 @@ def _number_pattern(phone: PhoneNumber) -> re.Pattern[str]:
     cc = str(phone.country_code)
     digits = f"{_SEP}{{0,3}}".join(phone.national_digits)
     return re.compile(
-        rf"(?<!\d)(?:{_PLUS}?{cc}{_SEP}{{0,3}})?(?:\(?0\)?{_SEP}{{0,2}})?\(?{digits}(?!\d)"
+        rf"(?<!\d)(?=[\d+%(])(?:{_PLUS}?{cc}{_SEP}{{0,3}})?(?:\(?0\)?{_SEP}{{0,2}})?\(?{digits}(?!\d)"
     )
 
 

@@ -148,9 +148,16 @@ def test_command(
 
         unbinder recipes test example-cn --live --phone "+86 138 0013 8000"
     """
-    if live or phone:
+    if live:
         _live_test(ids, phone, region, headed=headed, allow_side_effects=allow_side_effects)
         return
+    if phone or region or headed or allow_side_effects:
+        from unbinder.errors import BadInput
+
+        raise BadInput(
+            "--phone, --region, --headed and --allow-side-effects go with --live.",
+            hint="Offline tests use the numbers written in each recipe's tests.",
+        )
     import asyncio
 
     from unbinder.recipe import load_all, select_recipes
