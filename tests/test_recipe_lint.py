@@ -301,6 +301,9 @@ def test_last_verified_written_as_people_write_dates(tmp_path: Path) -> None:
         "status: unverified\nlast_verified: null", "status: working\nlast_verified: 2025-03-14"
     )
     assert _messages(_write(tmp_path, plain)) == []
+    from unbinder.catalog import read_entry
+
+    assert read_entry(tmp_path / "example-cn.yaml").last_verified == "2025-03-14"  # list/show agree
     wrong = base.replace("last_verified: null", "last_verified: last week")
     errors = _messages(_write(tmp_path, wrong))
     assert any(

@@ -11,6 +11,7 @@ readings in agreement for every shipped recipe.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -211,6 +212,8 @@ def _entry(data: Any, path: Path) -> Entry:
     if status not in STATUSES:
         raise _Shape(("status",), f"unknown status {status!r}")
     last_verified = top.get("last_verified")
+    if isinstance(last_verified, dt.date):  # unquoted 2025-01-31, which recipe.py accepts too
+        last_verified = last_verified.isoformat()
     if last_verified is not None and not isinstance(last_verified, str):
         raise _Shape(("last_verified",), "expected a date as text ('2025-01-31') or null")
     flows = _mapping(top.get("flows"), ("flows",))
