@@ -26,6 +26,26 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     redact.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_inherited_event_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """pytest-playwright's sync fixtures (`page`) leave their event loop marked as running in the
+    main thread for the rest of the session. Code under test that starts its own loop (every CLI
+    command, through asyncio.run) would then fail in whichever test happens to run later, so
+    other tests do not see that loop."""
+    import asyncio
+
+    sync_playwright = {"page", "context", "new_context", "browser", "browser_type", "playwright"}
+    inherited = asyncio.events._get_running_loop()
+    if inherited is None or sync_playwright & set(request.fixturenames):
+        yield
+        return
+    asyncio.events._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(inherited)
+
+
 @pytest.fixture
 def short_tmp() -> Iterator[Path]:
     """A temp dir with a short path: Chromium keeps sockets in TMPDIR, and socket paths are short."""
