@@ -130,8 +130,14 @@ class Locate:
     async def now(self, name: str) -> Resolved | None:
         """The first alternative visible right now, without waiting."""
         alts = self.alternatives(name)
-        for index, locator in enumerate(self.locators(name)):
+        locators = self.locators(name)
+        for index, locator in enumerate(locators):
             if await _count(locator):
+                # The page may have shown the element while we looked at the earlier
+                # alternatives one by one: look again before calling the run degraded.
+                for earlier in range(index):
+                    if await _count(locators[earlier]):
+                        return self._won(name, earlier, alts[earlier], locators[earlier])
                 return self._won(name, index, alts[index], locator)
         return None
 
