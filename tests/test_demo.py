@@ -28,6 +28,8 @@ def test_demo_shows_the_whole_job_and_leaves_no_number(demo_run: DemoRun) -> Non
     assert "Audit of +86 138****8000" in out
     assert "BOUND" in out and "not bound" in out and "manual" in out
     assert "7 platforms:" in out
+    assert "example-cn: changed (change +86 138****8000 -> +86 139****9000)" in out
+    assert "the platform shows: 139****9000" in out
     assert "Trail verified: OK" in out
     assert f"Evidence report: {demo_run.report}" in out
     assert "Try next" in out
@@ -43,12 +45,18 @@ def test_demo_trail_holds_the_audits_and_the_change(demo_run: DemoRun) -> None:
     assert demo_run.returncode == 0, demo_run.stderr
     with Trail.open(demo_run.home / "trail", demo_run.passphrase) as trail:
         runs = trail.runs()
-        assert all(r.sealed for r in runs)
-        assert runs[0].kind == "audit"
-        findings = [r for r in trail.records() if r.type == RecordType.FINDING]
+        records = list(trail.records())
         assert trail.verify().status == "ok"
-    assert runs[-1].kind == "audit"
-    assert len(findings) >= 8  # seven platforms, then the re-check
+    assert [r.kind for r in runs] == ["audit", "unbind", "audit"]
+    assert all(r.sealed and r.status == "complete" for r in runs)
+    assert runs[1].new_masked == "+86 139****9000"
+    (result,) = [r for r in records if r.type == RecordType.RESULT]
+    assert result.payload["result"]["status"] == "changed"
+    # The re-check ran on the same replica, so it sees the change: the old number is free.
+    last = [r for r in records if r.type == RecordType.FINDING and r.run == runs[2].id]
+    assert [(f.payload["platform"], f.payload["outcome"]["outcome"]) for f in last] == [
+        ("example-cn", "not_bound")
+    ]
 
 
 def test_demo_data_is_loaded_and_checked(tmp_path: Path) -> None:

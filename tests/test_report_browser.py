@@ -79,9 +79,14 @@ def test_the_report_opens_offline_and_matches_the_trail(
         assert shown == expected_summary(trail)
         seq, mac = trail.head()
         blobs = sum(1 for r in trail.records() if r.type == RecordType.BLOB)
+    assert shown["changed"] == 1  # the demo's scripted change, re-checked
     assert shown["manual"] == 1  # the app-only demo platform
     assert page.locator("#head-fingerprint").inner_text() == f"#{seq} {mac[:16]}"
     assert page.locator("#verification").get_attribute("data-status") == "ok"
+    changed = page.locator('table.states tr[data-platform="example-cn"]')
+    assert changed.get_attribute("data-state") == "changed"
+    assert changed.get_attribute("data-done") == "yes"
+    assert page.locator('article[data-kind="unbind"] ol.steps li').count() >= 5
 
     widths = page.eval_on_selector_all(
         "img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)"

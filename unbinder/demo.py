@@ -29,9 +29,10 @@ if TYPE_CHECKING:
     from unbinder.audit import AuditEvent, AuditResult
     from unbinder.browser import BrowserSession
     from unbinder.phone import PhoneNumber
-    from unbinder.recipe import LoadedRecipe
+    from unbinder.recipe import HumanScript, LoadedRecipe
     from unbinder.replica import Replica
     from unbinder.trail import Trail, VerifyReport
+    from unbinder.unbind import ActionResult
 
 DEMO_FILE = "demo.yaml"
 REPORT_NAME = "report.html"
@@ -106,6 +107,8 @@ class DemoView(Protocol):
 
     def audit_done(self, result: AuditResult) -> None: ...
 
+    def change_done(self, result: ActionResult) -> None: ...
+
 
 @dataclass
 class DemoResult:
@@ -114,6 +117,7 @@ class DemoResult:
     home: DemoHome
     phone: PhoneNumber
     audit: AuditResult
+    change: ActionResult | None
     reaudit: AuditResult | None
     verification: VerifyReport
     head: tuple[int, str]
@@ -163,6 +167,45 @@ class _Demo:
         self.view.audit_done(result)
         return result
 
+    async def change(
+        self, session: BrowserSession, trail: Trail, phone: PhoneNumber, spec: DemoChange
+    ) -> ActionResult:
+        """The scripted change, through the unbind library, on the audit's own replica."""
+        from unbinder.human import ScriptedHuman
+        from unbinder.phone import parse_phone
+        from unbinder.unbind import run_unbind, start_unbind_run
+
+        loaded = self.recipes[spec.platform]
+        human = ScriptedHuman(_human_script(loaded, spec.human_from_test), lang=self.lang)
+        new = parse_phone(spec.new_phone) if spec.new_phone else None
+        with start_unbind_run(
+            trail, loaded, phone, new_phone=new, mode=spec.mode, dry_run=False, fixtures=True
+        ) as run:
+            result = await run_unbind(
+                loaded,
+                phone,
+                human=human,
+                session=session,
+                new_phone=new,
+                mode=spec.mode,
+                replica=self.replica(loaded),
+                run=run,
+                lang=self.lang,
+            )
+        self.view.change_done(result)
+        return result
+
+
+def _human_script(loaded: LoadedRecipe, test_name: str) -> HumanScript:
+    """The `human:` script of the recipe's embedded test called `test_name`."""
+    for test in loaded.recipe.tests:
+        if test.name == test_name and test.human is not None:
+            return test.human
+    raise RecipeError(
+        f"{loaded.path}: no test named {test_name!r} with a human script for the demo.",
+        hint="Fix `unbind.human_from_test` in fixtures/demo.yaml.",
+    )
+
 
 def run_demo(
     view: DemoView,
@@ -195,18 +238,20 @@ def run_demo(
     # No anchor: the demo's throwaway trail must never move the person's real one.
     trail = Trail.create(home.paths.trail_dir, home.passphrase, anchor=None)
 
-    async def go() -> tuple[AuditResult, AuditResult | None]:
+    async def go() -> tuple[AuditResult, ActionResult | None, AuditResult | None]:
         async with BrowserSession(headless=True) as session:
             view.stage(1, "audit")
             first = await demo.audit(session, trail, phone, list(plan.platforms))
-            again = None
-            if plan.unbind is not None:
-                view.stage(3, "audit again")
-                again = await demo.audit(session, trail, phone, [plan.unbind.platform])
-            return first, again
+            if plan.unbind is None:
+                return first, None, None
+            view.stage(2, "change")
+            change = await demo.change(session, trail, phone, plan.unbind)
+            view.stage(3, "audit again")
+            again = await demo.audit(session, trail, phone, [plan.unbind.platform])
+            return first, change, again
 
     with trail:
-        audit, reaudit = asyncio.run(go())
+        audit, change, reaudit = asyncio.run(go())
         view.stage(4, "verify and report")
         verification = trail.verify()
         head = trail.head()
@@ -216,6 +261,7 @@ def run_demo(
         home=home,
         phone=phone,
         audit=audit,
+        change=change,
         reaudit=reaudit,
         verification=verification,
         head=head,

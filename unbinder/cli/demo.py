@@ -13,6 +13,7 @@ from unbinder.cli.options import lang_option
 if TYPE_CHECKING:
     from unbinder.audit import AuditEvent, AuditResult
     from unbinder.demo import DemoResult
+    from unbinder.unbind import ActionResult
 
 STAGES = {
     1: "Audit: where is the demo number still bound?",
@@ -42,6 +43,12 @@ class _View:
         from unbinder.cli.progress import result_table
 
         result_table(result, "PHONE", self.lang)
+
+    def change_done(self, result: ActionResult) -> None:
+        from unbinder.cli.unbind import render
+
+        for line in render(result, recorded=True):
+            click.echo(line)
 
 
 @click.command()
