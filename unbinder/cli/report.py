@@ -35,7 +35,7 @@ from unbinder.cli.options import lang_option
     "--number",
     "number_text",
     metavar="PHONE",
-    help="The number to show (implies --show-number; asked for when missing).",
+    help="The number to show in full (implies --show-number, which otherwise asks for it).",
 )
 @lang_option
 def report(
