@@ -23,7 +23,7 @@ def test_audit_appends_a_sealed_run_with_findings_and_screenshots(home: Path) ->
     args += [a for p in PLATFORMS for a in ("--platform", p)]
     result = CliRunner(env={"UNBINDER_PASSPHRASE": "correct horse"}).invoke(cli, args)
     assert result.exit_code == 0, result.output
-    assert "Creating your encrypted trail" in result.output
+    assert "Creating the encrypted trail" in result.output
     with Trail.open(Paths.from_env().trail_dir, "correct horse") as trail:
         runs = trail.runs()
         assert len(runs) == 1

@@ -171,13 +171,9 @@ def _run(
     paths = Paths.from_env()
     run = trail_handle = None
     if trail:
-        from unbinder.cli.passphrase import get_passphrase
-        from unbinder.trail import Trail, open_or_create
+        from unbinder.cli.passphrase import open_trail
 
-        first = not Trail.exists(paths.trail_dir)
-        if first:
-            click.echo(f"Creating your encrypted trail in {paths.trail_dir}.", err=True)
-        trail_handle = open_or_create(paths, get_passphrase(confirm=first))
+        trail_handle = open_trail()
         run = start_trail_run(trail_handle, number, chosen, fixtures=fixtures)
     result = AuditResult(phone=number, fixtures=fixtures)
     human = SerialHuman(ConsoleHuman(lang=options.lang)) if headed else None

@@ -177,10 +177,13 @@ class Locate:
                     task.exception()  # mark retrieved: losers time out or error quietly
         if winner is None:
             raise SelectorTimeout(name, [a.describe() for a in alts], timeout)
-        # An earlier alternative may have become visible at the same moment.
-        for index in range(winner):
-            if await _count(locators[index]):
-                winner = index
+        # An earlier alternative may match the same element a moment later (its wait had not
+        # polled yet): look again briefly before calling the recipe degraded.
+        for pause in (0.0, 0.05, 0.1, 0.2) if winner else ():
+            await asyncio.sleep(pause)
+            earlier = [i for i in range(winner) if await _count(locators[i])]
+            if earlier:
+                winner = earlier[0]
                 break
         return self._won(name, winner, alts[winner], locators[winner])
 
