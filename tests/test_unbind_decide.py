@@ -67,6 +67,15 @@ def test_a_failed_flow_that_left_the_old_number_is_an_error() -> None:
     assert reason is not None and "still shows the old number" in reason
 
 
+def test_a_change_the_platform_holds_back_is_not_done_not_an_error() -> None:
+    # QQ accepts a change only after a waiting period: its recipe ends the flow `not_done`.
+    shown = verify("bound", "138****8000")
+    waiting = flow("not_done", "the change takes effect after QQ's waiting period")
+    status, reason, code = decide("change", waiting, shown, old=OLD, new=NEW, human=nobody())
+    assert (status, code) == ("not_done", "platform_wait")
+    assert reason is not None and "waiting period" in reason
+
+
 def test_without_verify_the_flow_decides_only_what_did_not_happen() -> None:
     human = nobody()
     dry = decide(

@@ -393,6 +393,13 @@ def decide(
                 "ambiguous",
             )
         if fits_old:
+            if flow.status == "not_done" and flow.reason:
+                # The platform itself said "not yet" (e.g. QQ's waiting period): not a failure.
+                return (
+                    "not_done",
+                    f"{flow.reason}; the platform still shows {shown}",
+                    "platform_wait",
+                )
             if flow_trouble:
                 return (
                     "error",
