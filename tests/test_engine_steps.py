@@ -314,6 +314,51 @@ def test_click_that_opens_a_popup_continues_there(
     assert outcome.evidence is not None and outcome.evidence.url == "https://www.tp.test/popup"
 
 
+REDIRECT_REPLICA = """\
+region: CN
+routes:
+  - url: https://www.{id}.test/
+    action: redirect
+    target: /zh-cn/login?from=home
+  - url: https://www.{id}.test/zh-cn/login
+    action: redirect
+    target: https://passport.{id}.test/login
+  - url: https://passport.{id}.test/login
+    page: index.html
+  - url: https://passport.{id}.test/api/check
+    method: POST
+    action: lookup
+    phone: mobile
+    respond:
+      found: {{json: {{exists: true}}}}
+      missing: {{json: {{exists: false}}}}
+scenarios:
+  default:
+    accounts: [{{phone: "{phone}"}}]
+"""
+
+
+def test_redirects_inside_the_domains_are_followed_like_a_browser_would(
+    tmp_path: Path, unbinder_browser: BrowserThread
+) -> None:
+    # Playwright does not route a redirect's follow-up; the replica follows its own redirects.
+    body = CHECK_FLOW.replace(
+        "      - click: go\n",
+        "      - click: go\n      - wait_for_url: https://passport.tp.test/login\n",
+    )
+    platform = make_platform(tmp_path, body, {"index.html": check_page()}, replica=REDIRECT_REPLICA)
+    outcome, rep = run(unbinder_browser, platform)
+    assert outcome.status == "bound", outcome.summary()
+    assert outcome.evidence is not None
+    assert outcome.evidence.url == "https://passport.tp.test/login"
+    assert outcome.blocked == ()
+    assert [(path, result) for _, path, result in rep.state.log[:3]] == [
+        ("/", "redirect"),
+        ("/zh-cn/login", "redirect"),
+        ("/login", "page"),
+    ]
+
+
 def test_screenshot_step_and_evidence_screenshot_are_png_bytes(
     tmp_path: Path, unbinder_browser: BrowserThread
 ) -> None:

@@ -25,7 +25,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from playwright.async_api import Request, Route
 
 MAX_DELAY_MS = 60_000
+MAX_REDIRECTS = 20  # Chromium gives up after 20 hops too
 Action = Literal[
     "lookup",
     "login",
@@ -197,6 +198,8 @@ class Replica:
     state: ReplicaState
     unserved: list[str] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(1234))
+    # The end of a redirect chain, kept for the navigation the browser makes to it.
+    _replays: dict[str, tuple[Response, dict[str, str]]] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -228,42 +231,73 @@ class Replica:
     # ------------------------------------------------------------------ serving
 
     async def serve(self, route: Route) -> None:
-        """Answer one intercepted request (the guard already checked its host)."""
+        """Answer one intercepted request (the guard already checked its host).
+
+        Playwright routes only the first request of a redirect chain: the browser's follow-up
+        would bypass the replica and end at the guard's blackhole proxy. So the replica follows
+        its own redirects, as a browser would (at most MAX_REDIRECTS hops, then the request
+        fails like a redirect loop does). A navigation that ends elsewhere is sent there by a
+        tiny page that replaces the location, and the final answer is kept for that request, so
+        the page's URL is the one a real redirect leads to. A redirect to a URL the replica does
+        not serve (an outside host) goes to the browser as it is, and the guard stops it.
+        """
         from playwright.async_api import Error as PlaywrightError
 
         request = route.request
-        parts = urlsplit(request.url)
-        base_url = f"{parts.scheme}://{parts.netloc}{parts.path}"
-        spec = self._match(request.method, base_url)
+        replay = self._replays.pop(request.url, None) if request.method == "GET" else None
+        if replay is not None:
+            await _fulfill(route, replay[0], self.directory, replay[1])
+            return
+        method, url, fields = request.method, request.url, _request_fields(request)
+        for _hop in range(MAX_REDIRECTS + 1):
+            answer = await self._answer(method, url, fields)
+            if answer is None:  # the gate hangs: never answer
+                return
+            response, extra = answer
+            if response is _CLOSE_CONTEXT:
+                try:
+                    await route.abort("failed")
+                    await request.frame.page.context.close()
+                except PlaywrightError:
+                    pass
+                return
+            target = _redirect_target(url, response)
+            if target is None or self._match("GET", _without_query(target)) is None:
+                break
+            method, url, fields = "GET", target, _query_fields(target)
+        else:
+            with contextlib.suppress(PlaywrightError):  # a redirect loop
+                await route.abort("failed")
+            return
+        if url != request.url and request.is_navigation_request():
+            self._replays[url] = (response, extra)
+            response, extra = _location_replace(url), {}
+        await _fulfill(route, response, self.directory, extra)
+
+    async def _answer(
+        self, method: str, url: str, fields: dict[str, str]
+    ) -> tuple[Response, dict[str, str]] | None:
+        """The replica's response to one request (None: the gate makes it hang)."""
+        parts = urlsplit(url)
+        spec = self._match(method, _without_query(url))
         if spec is None:
             if parts.path != "/favicon.ico":
-                self.unserved.append(
-                    f"{request.method} {parts.scheme}://{parts.netloc}{parts.path}"
-                )
-            await _fulfill(
-                route, Response(status=404, body=f"replica has no route for {parts.path}")
-            )
-            return
+                self.unserved.append(f"{method} {_without_query(url)}")
+            return Response(status=404, body=f"replica has no route for {parts.path}"), {}
         gate = self.scenario.gates.get(spec.gate or "") if spec.gate else None
         delay = self.scenario.latency_ms + (gate.delay_ms if gate else 0)
         if delay:
             await asyncio.sleep(delay / 1000)
         if gate is not None and gate.hang:
             await asyncio.sleep(MAX_DELAY_MS / 1000)  # longer than any step may wait
-            return
+            return None
         result, extra = self._gate_result(spec, gate)
         if result is None:
-            result, extra = self._act(spec, request)
-        self.state.log.append((request.method, parts.path, result))
+            result, extra = self._act(spec, fields)
+        self.state.log.append((method, parts.path, result))
         if result == "close_context":
-            try:
-                await route.abort("failed")
-                await request.frame.page.context.close()
-            except PlaywrightError:
-                pass
-            return
-        response = self._response(spec, result, extra)
-        await _fulfill(route, response, self.directory, extra)
+            return _CLOSE_CONTEXT, {}
+        return self._response(spec, result, extra), extra
 
     def _match(self, method: str, url: str) -> RouteSpec | None:
         for spec in self.spec.routes:
@@ -293,10 +327,9 @@ class Replica:
             self.state.captcha_solved = False  # one solve lets one request through
         return None, {}
 
-    def _act(self, spec: RouteSpec, request: Request) -> tuple[str, dict[str, str]]:
+    def _act(self, spec: RouteSpec, fields: dict[str, str]) -> tuple[str, dict[str, str]]:
         if spec.page is not None or spec.action is None:
             return "page", {}
-        fields = _request_fields(request)
         action = spec.action
         account = self._session_account()
         if spec.reauth:
@@ -433,14 +466,40 @@ class Replica:
         return bool(expected) and (given or "").strip() == expected
 
 
+_CLOSE_CONTEXT = Response(status=204)  # marker: the action closes the browser context
+
+
+def _without_query(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _query_fields(url: str) -> dict[str, str]:
+    return {key: values[-1] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+def _redirect_target(url: str, response: Response) -> str | None:
+    """Where a 3xx response sends the browser (absolute), or None."""
+    location = response.location or response.headers.get("location")
+    if not (300 <= response.status < 400) or not location:
+        return None
+    return urljoin(url, location)
+
+
+def _location_replace(url: str) -> Response:
+    """A page that sends the browser on to `url`, as the end of a redirect chain."""
+    target = json.dumps(url).replace("<", "\\u003c")
+    return Response(
+        body=f"<!doctype html><meta charset=utf-8><script>location.replace({target})</script>"
+    )
+
+
 def _account_vars(account: Account) -> dict[str, str]:
     return {"masked": account.masked, "name": account.name}
 
 
 def _request_fields(request: Request) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for key, values in parse_qs(urlsplit(request.url).query).items():
-        fields[key] = values[-1]
+    fields = _query_fields(request.url)
     body = request.post_data
     if body:
         content_type = (request.headers.get("content-type") or "").lower()

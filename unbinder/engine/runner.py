@@ -231,9 +231,11 @@ class FlowRun:
             message = "the page or browser context closed unexpectedly"
         failure = StepFailure(path, step.describe(), selector, message)
         if step.goto is not None and (
-            "Timeout" in message or isinstance(exc, asyncio.TimeoutError)
+            "Timeout" in message or isinstance(exc, asyncio.TimeoutError) or "net::ERR_" in message
         ):
-            # A page that never loads says nothing about the account.
+            # A page that never loads (a hang, a redirect loop, a network error) says nothing
+            # about the account, and nothing about the recipe either. The guard's refusals were
+            # renamed above: a recipe that leaves its domains is an error.
             raise _End("unknown", reason=f"the page did not load: {message}", failure=failure)
         raise _End("error", failure=failure)
 
