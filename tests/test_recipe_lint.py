@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from platforms import make_platform, run
 
 from unbinder.cli import cli
 from unbinder.lint import lint_file
 from unbinder.paths import fixtures_dir, recipes_dir
+from unbinder.pytest_plugin import BrowserThread
 from unbinder.recipe import json_schema, load_all
 
 EXAMPLE = recipes_dir() / "example-cn.yaml"
@@ -135,16 +137,108 @@ def test_billion_laughs_is_refused_fast(tmp_path: Path) -> None:
     assert "anchors and aliases" in errors[0]
 
 
-def test_absurd_timeouts_and_retries_are_refused(tmp_path: Path) -> None:
-    text = EXAMPLE.read_text(encoding="utf-8").replace(
+ABSURD = {
+    "step timeout": (
         "      - click: next_button\n",
-        "      - click: next_button\n        timeout: 99999\n"
+        "      - click: next_button\n        timeout: 99999\n",
+        "steps.2.timeout: Input should be less than or equal to 120",
+    ),
+    "infinite step timeout": (
+        "      - click: next_button\n",
+        "      - click: next_button\n        timeout: .inf\n",
+        "steps.2.timeout: Input should be less than or equal to 120",
+    ),
+    "NaN step timeout": (
+        "      - click: next_button\n",
+        "      - click: next_button\n        timeout: .nan\n",
+        "steps.2.timeout: Input should be less than or equal to 120",
+    ),
+    "negative step timeout": (
+        "      - click: next_button\n",
+        "      - click: next_button\n        timeout: -1\n",
+        "steps.2.timeout: Input should be greater than 0",
+    ),
+    "flow timeout": (
+        "  check:\n    description:",
+        "  check:\n    timeout: 99999\n    description:",
+        "flows.check.timeout: Input should be less than or equal to 900",
+    ),
+    "detect timeout": (
+        "  check:\n    description:",
+        "  check:\n    detect_timeout: 1e9\n    description:",
+        "flows.check.detect_timeout: Input should be less than or equal to 120",
+    ),
+    "human timeout": (
+        "                until: {visible: bound_number}\n",
+        "                until: {visible: bound_number}\n                timeout: 100000\n",
+        "human.timeout: Input should be less than or equal to 1800",
+    ),
+    "retry count": (
+        "      - click: next_button\n",
+        "      - click: next_button\n"
         "      - retry: {times: 1000, steps: [{click: next_button}], until: {text: x}}\n",
-        1,
+        "times: Input should be less than or equal to 5",
+    ),
+    "retry delay": (
+        "      - click: next_button\n",
+        "      - click: next_button\n"
+        "      - retry: {times: 2, delay: 86400, steps: [{click: next_button}], until: {text: x}}\n",
+        "retry.delay: Input should be less than or equal to 30",
+    ),
+    "rate-limit retries": (
+        "  max_retries: 2\n",
+        "  max_retries: 1000\n",
+        "limits.max_retries: Input should be less than or equal to 5",
+    ),
+    "rate-limit waiting": (
+        "  max_retries: 2\n  backoff: 5\n",
+        "  max_retries: 5\n  backoff: 300\n",
+        "limits: max_retries 5 with backoff 300s would wait 9300s in all",
+    ),
+    "minimum interval": (
+        "  min_interval: 3600\n",
+        "  min_interval: 1e12\n",
+        "limits.min_interval: Input should be less than or equal to 2592000",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ABSURD))
+def test_absurd_timeouts_and_retries_are_refused(tmp_path: Path, case: str) -> None:
+    old, new, message = ABSURD[case]
+    text = EXAMPLE.read_text(encoding="utf-8")
+    assert old in text
+    changed = text.replace(old, new, 1)
+    path = _write(tmp_path, changed)
+    errors = _messages(path)
+    assert len(errors) == 1, errors
+    line = next(
+        i
+        for i, (a, b) in enumerate(
+            zip(text.splitlines(), changed.splitlines(), strict=False), start=1
+        )
+        if a != b
     )
-    errors = _messages(_write(tmp_path, text))
-    assert any("timeout: Input should be less than or equal to 120" in e for e in errors), errors
-    assert any("times: Input should be less than or equal to 5" in e for e in errors), errors
+    where, _, said = errors[0].partition(": ")
+    assert message in said
+    # The line named is the changed one, or the mapping that holds it (limits:, check:).
+    assert where.startswith(f"{path}:")
+    assert int(where.rsplit(":", 1)[1]) in range(line - 2, line + 1), (errors[0], line)
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "10.0.0.1", "169.254.169.254", "router.local", "evil.localhost"]
+)
+def test_domains_that_reach_this_machine_or_network_are_refused(tmp_path: Path, host: str) -> None:
+    # Live checks reach a recipe's own domains directly, bypassing the guard's proxy.
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "domains: [example-cn.test]", f"domains: [example-cn.test, {host}]"
+    )
+    path = _write(tmp_path, text)
+    assert _messages(path) == [
+        f"{path}:{_line_of(text, 'domains:')}: domains: {host!r} is an IP address or a local "
+        "name; a recipe may only list a platform's public host names"
+    ]
 
 
 def test_destructive_step_without_confirm(tmp_path: Path) -> None:
@@ -223,6 +317,67 @@ def test_replica_page_escaping_the_fixture_folder_is_refused(tmp_path: Path) -> 
     )
     errors = [str(p) for p in lint_file(EXAMPLE, fixtures)]
     assert any("escapes the fixture folder" in e for e in errors), errors
+
+
+@pytest.mark.parametrize(
+    ("replica", "message"),
+    [
+        (
+            "region: !!python/object/apply:os.system ['touch /tmp/unbinder-pwned']\nroutes: []\n",
+            "can never run code",
+        ),
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c]\n"
+            "routes:\n  - url: https://passport.example-cn.test/forgot\n"
+            "    respond: {found: {json: *d}}\n",
+            "anchors and aliases (&name, *name) are not allowed",
+        ),
+    ],
+    ids=["python tag", "billion laughs"],
+)
+def test_hostile_replica_yaml_is_refused(tmp_path: Path, replica: str, message: str) -> None:
+    fixtures = tmp_path / "fixtures"
+    (fixtures / "example-cn").mkdir(parents=True)
+    (fixtures / "example-cn" / "replica.yaml").write_text(replica, encoding="utf-8")
+    errors = [str(p) for p in lint_file(EXAMPLE, fixtures)]
+    assert any(message in e and "replica.yaml:" in e for e in errors), errors
+    assert not Path("/tmp/unbinder-pwned").exists()
+
+
+@pytest.mark.parametrize("how", ["absolute path", "symbolic link"])
+def test_replica_pages_outside_the_fixture_folder_are_never_served(
+    tmp_path: Path, unbinder_browser: BrowserThread, how: str
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0 secret outside the fixtures", encoding="utf-8")
+    page = str(secret) if how == "absolute path" else "leak.html"
+    replica = f"""\
+region: CN
+routes:
+  - url: https://www.{{id}}.test/
+    page: {page}
+scenarios:
+  default:
+    accounts: []
+"""
+    flow = """\
+flows:
+  check:
+    detect_timeout: 2
+    steps:
+      - goto: https://www.tp.test/
+    detect:
+      - when: {text: "root:x:0:0"}
+        outcome: bound
+        evidence: the file outside the fixture folder was served
+"""
+    platform = make_platform(tmp_path / "p", flow, {}, replica=replica)
+    if how == "symbolic link":
+        (platform.fixtures / "tp" / "leak.html").symlink_to(secret)
+    outcome, _ = run(unbinder_browser, platform)
+    assert outcome.status == "unknown", outcome.summary()
+    assert outcome.evidence is not None and outcome.evidence.matched == "HTTP status 500"
 
 
 @pytest.mark.parametrize("bad_id", ["../../etc", "Example", "a b"])

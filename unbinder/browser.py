@@ -38,6 +38,9 @@ BASE_ARGS = [
     "--disable-domain-reliability",
     "--metrics-recording-only",
     "--password-store=basic",
+    # WebRTC sends STUN/TURN over UDP straight to any host a page names, around the guard's
+    # proxy (promise 1). This policy keeps WebRTC on proxied connections, which the guard refuses.
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
 ]
 
 INSTALL_HINT = (

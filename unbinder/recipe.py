@@ -35,6 +35,8 @@ MAX_STEP_TIMEOUT = 120.0
 MAX_FLOW_TIMEOUT = 900.0
 MAX_HUMAN_TIMEOUT = 1800.0
 MAX_RETRIES = 5
+MAX_TOTAL_BACKOFF = 600.0  # seconds an audit may wait on one platform's rate limits
+LOCAL_SUFFIXES = ("localhost", "local", "internal", "lan", "home.arpa")
 SCHEMA_URL = "https://unbinder.dev/schema/recipe.json"
 # The first line of every recipe: editors with the YAML language server complete and check it.
 SCHEMA_HEADER = "# yaml-language-server: $schema=schema.json"
@@ -504,6 +506,18 @@ class Limits(_Model):
     max_retries: int = Field(default=2, ge=0, le=MAX_RETRIES, description="on rate_limited")
     backoff: float = Field(default=5, ge=0, le=300, description="seconds, doubled each retry")
 
+    @model_validator(mode="after")
+    def _bounded_waiting(self) -> Limits:
+        # Each retry doubles the wait; what they add up to is what holds up an audit.
+        total = self.backoff * (2**self.max_retries - 1)
+        if total > MAX_TOTAL_BACKOFF:
+            raise ValueError(
+                f"max_retries {self.max_retries} with backoff {self.backoff:g}s would wait "
+                f"{total:g}s in all (the wait doubles each retry); keep it within "
+                f"{MAX_TOTAL_BACKOFF:g}s"
+            )
+        return self
+
 
 class TestExpect(_Model):
     outcome: str
@@ -597,6 +611,19 @@ class Recipe(_Model):
                 raise ValueError(f"selector {name!r} has no alternatives")
         return value
 
+    @field_validator("domains")
+    @classmethod
+    def _public_domains(cls, value: list[str]) -> list[str]:
+        # Live checks reach the recipe's domains directly (they bypass the guard's proxy): an IP
+        # address or a local name would let a recipe reach this machine or the local network.
+        for d in value:
+            if _local_host(d):
+                raise ValueError(
+                    f"{d!r} is an IP address or a local name; "
+                    "a recipe may only list a platform's public host names"
+                )
+        return value
+
     @model_validator(mode="after")
     def _has_flow(self) -> Recipe:
         if not self.flows.automated() and self.flows.manual is None:
@@ -611,6 +638,18 @@ class Recipe(_Model):
         """Is `host` one of the recipe's domains or a subdomain of one?"""
         host = host.lower().rstrip(".")
         return any(host == d or host.endswith("." + d) for d in self.domains)
+
+
+def _local_host(host: str) -> bool:
+    """An IP address, or a name that only means something on this machine or network."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    return any(host == s or host.endswith("." + s) for s in LOCAL_SUFFIXES)
 
 
 # Recursive models need their forward references resolved.

@@ -24,7 +24,7 @@ import mimetypes
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -34,7 +34,7 @@ from unbinder.paths import fixtures_dir
 from unbinder.phone import PhoneNumber, mask_digits, parse_phone
 
 if TYPE_CHECKING:
-    from playwright.async_api import Request, Route
+    from playwright.async_api import Route
 
 MAX_DELAY_MS = 60_000
 MAX_REDIRECTS = 20  # Chromium gives up after 20 hops too
@@ -248,9 +248,9 @@ class Replica:
         if replay is not None:
             await _fulfill(route, replay[0], self.directory, replay[1])
             return
-        method, url, fields = request.method, request.url, _request_fields(request)
+        asked: _Request = request
         for _hop in range(MAX_REDIRECTS + 1):
-            answer = await self._answer(method, url, fields)
+            answer = await self._answer(asked)
             if answer is None:  # the gate hangs: never answer
                 return
             response, extra = answer
@@ -261,23 +261,22 @@ class Replica:
                 except PlaywrightError:
                     pass
                 return
-            target = _redirect_target(url, response)
+            target = _redirect_target(asked.url, response)
             if target is None or self._match("GET", _without_query(target)) is None:
                 break
-            method, url, fields = "GET", target, _query_fields(target)
+            asked = _FollowUp(target)
         else:
             with contextlib.suppress(PlaywrightError):  # a redirect loop
                 await route.abort("failed")
             return
-        if url != request.url and request.is_navigation_request():
-            self._replays[url] = (response, extra)
-            response, extra = _location_replace(url), {}
+        if asked.url != request.url and request.is_navigation_request():
+            self._replays[asked.url] = (response, extra)
+            response, extra = _location_replace(asked.url), {}
         await _fulfill(route, response, self.directory, extra)
 
-    async def _answer(
-        self, method: str, url: str, fields: dict[str, str]
-    ) -> tuple[Response, dict[str, str]] | None:
+    async def _answer(self, request: _Request) -> tuple[Response, dict[str, str]] | None:
         """The replica's response to one request (None: the gate makes it hang)."""
+        method, url = request.method, request.url
         parts = urlsplit(url)
         spec = self._match(method, _without_query(url))
         if spec is None:
@@ -293,7 +292,7 @@ class Replica:
             return None
         result, extra = self._gate_result(spec, gate)
         if result is None:
-            result, extra = self._act(spec, fields)
+            result, extra = self._act(spec, request)
         self.state.log.append((method, parts.path, result))
         if result == "close_context":
             return _CLOSE_CONTEXT, {}
@@ -327,9 +326,10 @@ class Replica:
             self.state.captcha_solved = False  # one solve lets one request through
         return None, {}
 
-    def _act(self, spec: RouteSpec, fields: dict[str, str]) -> tuple[str, dict[str, str]]:
+    def _act(self, spec: RouteSpec, request: _Request) -> tuple[str, dict[str, str]]:
         if spec.page is not None or spec.action is None:
             return "page", {}
+        fields = _request_fields(request)
         action = spec.action
         account = self._session_account()
         if spec.reauth:
@@ -474,8 +474,27 @@ def _without_query(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-def _query_fields(url: str) -> dict[str, str]:
-    return {key: values[-1] for key, values in parse_qs(urlsplit(url).query).items()}
+class _Request(Protocol):
+    """What the replica reads of a request: Playwright's, or a redirect's follow-up."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def post_data(self) -> str | None: ...
+    @property
+    def headers(self) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class _FollowUp:
+    """The GET a browser makes after a redirect (no body)."""
+
+    url: str
+    method: str = "GET"
+    post_data: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _redirect_target(url: str, response: Response) -> str | None:
@@ -498,8 +517,10 @@ def _account_vars(account: Account) -> dict[str, str]:
     return {"masked": account.masked, "name": account.name}
 
 
-def _request_fields(request: Request) -> dict[str, str]:
-    fields = _query_fields(request.url)
+def _request_fields(request: _Request) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for key, values in parse_qs(urlsplit(request.url).query).items():
+        fields[key] = values[-1]
     body = request.post_data
     if body:
         content_type = (request.headers.get("content-type") or "").lower()
