@@ -341,15 +341,24 @@ def test_ctrl_c_stops_cleanly_and_prints_what_finished(tmp_path: Path) -> None:
     ("args", "code", "message"),
     [
         (["12345", "--region", "CN"], 2, "not a valid phone number"),
+        (["abc"], 2, "the phone number contains letters"),
+        ([""], 2, "the phone number is empty"),
+        (["+86"], 2, "cannot read the input (2 digits) as a phone number"),
+        (["+86 138 0013 8000 0000 0000"], 2, "as a phone number (too long)"),
+        (["138001380001234567"], 2, "the number has no country code"),
+        (["+86 010 1234 5678"], 2, "not a mobile number"),
         ([*PHONE, "--platform", "nosuch"], 2, "no recipe for platform 'nosuch'"),
         ([*PHONE, "--platform", "demo-chat"], 2, "demo platform"),
+        ([*PHONE, "--only-region", "XX"], 2, "no platform matches this selection"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], code: int, message: str) -> None:
     result = CliRunner().invoke(cli, ["audit", *args, "--yes", "--no-trail"])
     assert result.exit_code == code
     assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in result.output
+    assert "13800138000" not in result.output  # a bad number is not echoed back either
 
 
 def test_no_browser_is_exit_3(tmp_path: Path) -> None:

@@ -50,9 +50,18 @@ def test_wrong_passphrase_is_exit_3_and_nothing_runs(home: Path) -> None:
     runner = CliRunner(env={"UNBINDER_PASSPHRASE": "right"})
     base = ["audit", "+86", "138", "0013", "8000", "--fixtures", "--yes", "--platform", "demo-chat"]
     assert runner.invoke(cli, base).exit_code == 0
+    log = (Paths.from_env().trail_dir / "trail.log").read_bytes()
     wrong = CliRunner(env={"UNBINDER_PASSPHRASE": "wrong"}).invoke(cli, base)
     assert wrong.exit_code == 3
-    assert "Traceback" not in wrong.output
+    assert wrong.output == (
+        "Error: wrong passphrase for this trail (or its key file is damaged). "
+        "Type it again; check UNBINDER_PASSPHRASE if it is set.\n"
+    )
+    # Nothing ran, nothing was written, and what was there is intact.
+    assert (Paths.from_env().trail_dir / "trail.log").read_bytes() == log
+    with Trail.open(Paths.from_env().trail_dir, "right") as trail:
+        assert trail.verify().status == "ok"
+        assert [(r.kind, r.sealed, r.findings) for r in trail.runs()] == [("audit", True, 1)]
 
 
 def test_no_plaintext_number_anywhere_after_an_audit(short_tmp: Path) -> None:

@@ -380,11 +380,21 @@ flows:
     assert outcome.evidence is not None and outcome.evidence.matched == "HTTP status 500"
 
 
-@pytest.mark.parametrize("bad_id", ["../../etc", "Example", "a b"])
-def test_unknown_or_hostile_platform_ids(bad_id: str) -> None:
-    result = CliRunner().invoke(cli, ["recipes", "test", bad_id])
+@pytest.mark.parametrize("bad_id", ["../../etc", "../../etc/passwd", "Example", "a b", "nosuch"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["recipes", "test"],
+        ["recipes", "show"],
+        ["audit", "+86 138 0013 8000", "--yes", "--no-trail", "--fixtures", "--platform"],
+    ],
+    ids=["recipes test", "recipes show", "audit --platform"],
+)
+def test_unknown_or_hostile_platform_ids(command: list[str], bad_id: str) -> None:
+    result = CliRunner().invoke(cli, [*command, bad_id])
     assert result.exit_code == 2
-    assert "no recipe for platform" in result.output
+    assert result.output.startswith(f"Error: no recipe for platform {bad_id!r}")
+    assert len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in result.output
 
 

@@ -90,11 +90,19 @@ def test_show_an_unknown_run_is_bad_input(trail_dir: Path, phone: PhoneNumber) -
     assert "no run 999" in result.output
 
 
-def test_commands_without_a_trail_say_how_to_make_one(trail_dir: Path) -> None:
+@pytest.mark.parametrize("with_passphrase", [True, False])
+def test_commands_without_a_trail_say_how_to_make_one(
+    trail_dir: Path, with_passphrase: bool
+) -> None:
+    # Without a trail there is nothing to unlock: say so before asking for a passphrase.
+    env = {**ENV, "UNBINDER_NEW_PASSPHRASE": "x"} if with_passphrase else {}
     for command in ("show", "verify", "export", "passwd"):
-        result = _run(command, env={**ENV, "UNBINDER_NEW_PASSPHRASE": "x"})
+        result = _run(command, env=env, input="")
         assert result.exit_code == 2, command
-        assert "unbinder trail init" in result.output
+        assert result.output == (
+            f"Error: there is no trail in {trail_dir} yet. Create one with `unbinder trail "
+            "init` (the first audit also creates it).\n"
+        )
 
 
 def test_verify_ok_exits_0(trail_dir: Path, phone: PhoneNumber) -> None:

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 import click
 
 from unbinder.cli.options import lang_option
-from unbinder.errors import BadInput, ExitCode
+from unbinder.errors import BadInput, ExitCode, StorageError
 
 if TYPE_CHECKING:
-    from unbinder.audit import AuditOptions, AuditResult
+    from unbinder.audit import AuditOptions, AuditResult, PlatformResult
     from unbinder.phone import PhoneNumber
     from unbinder.recipe import LoadedRecipe
+    from unbinder.trail import Run
 
 
 @click.command()
@@ -74,7 +75,8 @@ def audit(
     listed as manual with their steps. The audit is recorded in the encrypted trail.
 
     Exit codes: 0 finished (whatever the outcomes), 2 bad input, 3 no browser or wrong
-    passphrase, 130 interrupted.
+    passphrase, 4 the trail could not be written (the results are still shown), 5 the trail
+    was tampered with, 130 interrupted.
 
     Example:
 
@@ -96,7 +98,9 @@ def audit(
         allow_side_effects=allow_side_effects,
         lang=lang,
     )
-    result = _run(number, chosen, options, headed=headed, fixtures=fixtures, trail=not no_trail)
+    result, unrecorded = _run(
+        number, chosen, options, headed=headed, fixtures=fixtures, trail=not no_trail
+    )
     if as_json:
         click.echo(
             json.dumps(
@@ -107,6 +111,8 @@ def audit(
         from unbinder.cli.progress import result_table
 
         result_table(result, "PHONE", lang)
+    if unrecorded is not None:
+        raise unrecorded
     if result.interrupted:
         raise SystemExit(int(ExitCode.INTERRUPTED))
 
@@ -156,11 +162,15 @@ def _run(
     headed: bool,
     fixtures: bool,
     trail: bool,
-) -> AuditResult:
-    """Open the trail, run the audit with progress, record every result, survive Ctrl-C."""
+) -> tuple[AuditResult, StorageError | None]:
+    """Open the trail, run the audit with progress, record every result, survive Ctrl-C.
+
+    A full or failing disk stops the recording, not the checks: the results are still returned
+    (to be shown), with the error saying what the trail is missing.
+    """
     import asyncio
 
-    from unbinder.audit import AuditResult, record_result, run_audit, start_trail_run
+    from unbinder.audit import AuditResult, run_audit, start_trail_run
     from unbinder.browser import BrowserSession
     from unbinder.cli.progress import Progress
     from unbinder.human import ConsoleHuman, SerialHuman
@@ -174,7 +184,12 @@ def _run(
         from unbinder.cli.passphrase import open_trail
 
         trail_handle = open_trail()
-        run = start_trail_run(trail_handle, number, chosen, fixtures=fixtures)
+        try:
+            run = start_trail_run(trail_handle, number, chosen, fixtures=fixtures)
+        except BaseException:
+            trail_handle.close()
+            raise
+    recorder = _Recorder(run) if run is not None else None
     result = AuditResult(phone=number, fixtures=fixtures)
     human = SerialHuman(ConsoleHuman(lang=options.lang)) if headed else None
     names = {r.id: r.recipe.name.get(options.lang) for r in chosen}
@@ -192,7 +207,7 @@ def _run(
                 human=human,
                 throttle=throttle,
                 on_event=progress,
-                on_result=(lambda item: record_result(run, item)) if run is not None else None,
+                on_result=recorder,
             )
 
     try:
@@ -202,7 +217,57 @@ def _run(
         result.interrupted = True
         click.echo("\nInterrupted: keeping what finished.", err=True)
     finally:
-        if run is not None and trail_handle is not None:
-            run.seal("interrupted" if result.interrupted else "complete")
-            trail_handle.close()
-    return result
+        if recorder is not None and trail_handle is not None:
+            try:
+                recorder.seal("interrupted" if result.interrupted else "complete")
+            finally:
+                trail_handle.close()
+    return result, recorder.failure(len(result.results)) if recorder is not None else None
+
+
+class _Recorder:
+    """Records each result in the trail. A write that fails stops the recording, not the audit."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.error: StorageError | None = None
+        self.missed: list[str] = []
+
+    def __call__(self, item: PlatformResult) -> None:
+        from unbinder.audit import record_result
+
+        if self.error is None:
+            try:
+                record_result(self.run, item)
+                return
+            except StorageError as exc:
+                self.error = exc
+        self.missed.append(item.id)
+
+    def seal(self, status: str) -> None:
+        if self.error is not None:
+            status = f"incomplete: {len(self.missed)} result(s) could not be recorded"
+        try:
+            self.run.seal(status)
+        except StorageError as exc:
+            self.error = self.error or exc
+
+    def failure(self, total: int) -> StorageError | None:
+        """The one-line error for the user, or None when everything was recorded."""
+        if self.error is None:
+            return None
+        oserror = self.error.__cause__
+        cause = (
+            oserror.strerror
+            if isinstance(oserror, OSError) and oserror.strerror
+            else self.error.message.rstrip(".")
+        )
+        if self.missed:
+            what = f"{len(self.missed)} of {total} results are shown but not recorded"
+        else:
+            what = "every result is recorded, but the run could not be sealed"
+        return StorageError(
+            f"the trail could not be written ({cause}): {what}.",
+            hint="Free some disk space and run the audit again; the records already in the "
+            "trail are intact.",
+        )

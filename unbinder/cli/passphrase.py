@@ -5,10 +5,14 @@ Shared by every command that opens the trail (trail, audit, unbind).
 
 from __future__ import annotations
 
+import getpass
 import os
+import warnings
 from typing import TYPE_CHECKING
 
 import click
+
+from unbinder.errors import BadInput
 
 if TYPE_CHECKING:
     from unbinder.trail import Trail
@@ -25,12 +29,21 @@ def get_passphrase(
     value = os.environ.get(env)
     if value:
         return value
-    entered: str = click.prompt(
-        prompt,
-        hide_input=True,
-        confirmation_prompt="Repeat it to confirm" if confirm else False,
-        err=True,
-    )
+    try:
+        with warnings.catch_warnings():
+            # Without a terminal, getpass warns over several lines that input may be echoed.
+            warnings.simplefilter("ignore", getpass.GetPassWarning)
+            entered: str = click.prompt(
+                prompt,
+                hide_input=True,
+                confirmation_prompt="Repeat it to confirm" if confirm else False,
+                err=True,
+            )
+    except click.Abort:  # end of input (no terminal) or Ctrl-C at the prompt
+        raise BadInput(
+            "no trail passphrase was given.",
+            hint=f"Type it when asked, or set {env} when running from a script.",
+        ) from None
     return entered
 
 

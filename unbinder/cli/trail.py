@@ -28,9 +28,11 @@ def trail() -> None:
 
 
 def _trail_dir() -> Path:
+    """The trail's directory; when there is none, say so before asking for a passphrase."""
     from unbinder.paths import Paths
+    from unbinder.trail.trail import require_trail
 
-    return Paths.from_env().trail_dir
+    return require_trail(Paths.from_env().trail_dir)
 
 
 @trail.command()

@@ -15,6 +15,7 @@ record number is returned only once the record is on disk.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import secrets
@@ -123,8 +124,10 @@ class Trail:
         *,
         anchor: Anchor | None,
         warnings: list[str],
+        read_only: str | None = None,
     ) -> None:
         self.directory = directory
+        self.read_only = read_only  # why the log cannot be written (None: it can)
         self.warnings = warnings
         self.cut_tails: list[log.Tail] = [result.tail] if result.tail is not None else []
         self._master = master
@@ -217,12 +220,16 @@ class Trail:
         directory = Path(directory)
         keys = master.subkeys()
         path = directory / LOG_NAME
+        read_only: str | None = None
         try:
             fd = os.open(path, os.O_RDWR | os.O_APPEND)
         except FileNotFoundError:
             raise TrailTampered([Problem(None, f"the log file {path} is missing")]) from None
         except OSError as exc:
-            raise StorageError(f"cannot open {path}: {exc.strerror}.") from exc
+            # A trail on a read-only disk (a backup, evidence on a locked stick) can still be
+            # read; only appending is refused.
+            fd = _open_read_only(path, exc)
+            read_only = f"{path}: {exc.strerror}"
         try:
             warnings: list[str] = []
             with _locked(fd, fcntl.LOCK_EX):
@@ -231,7 +238,9 @@ class Trail:
                 _check_key_matches(result, master)
                 if result.problems:
                     raise TrailTampered(result.problems)
-                if result.tail is not None:
+                if result.tail is not None and read_only:
+                    warnings.append(_tail_left(result))
+                elif result.tail is not None:
                     warnings.append(_cut_tail(directory, fd, data, result))
             if anchor is not None:
                 trail_id = master.trail_id.hex()
@@ -240,7 +249,15 @@ class Trail:
                     raise TrailTampered(
                         [Problem(None, outcome.message, scope=f"anchor ({anchor.description})")]
                     )
-            return cls(directory, master, fd, result, anchor=anchor, warnings=warnings)
+            return cls(
+                directory,
+                master,
+                fd,
+                result,
+                anchor=anchor,
+                warnings=warnings,
+                read_only=read_only,
+            )
         except BaseException:
             os.close(fd)
             raise
@@ -314,6 +331,11 @@ class Trail:
         payload: dict[str, Any] | Callable[[int, bytes], dict[str, Any]],
     ) -> int:
         fd = self._require_open()
+        if self.read_only:
+            raise StorageError(
+                f"cannot append to the trail: {self.read_only}.",
+                hint="Make the data directory writable again; the trail itself is intact.",
+            )
         with self._lock, _locked(fd, fcntl.LOCK_EX):
             self._catch_up(fd)
             seq = self._head_seq + 1
@@ -656,6 +678,8 @@ def verify_unlocked(
         try:
             with _locked(fd, fcntl.LOCK_SH):
                 data = _read_all(fd)
+        except OSError as exc:  # e.g. trail.log is a directory
+            raise StorageError(f"cannot read {path}: {exc.strerror}.") from exc
         finally:
             os.close(fd)
         result = log.scan(data, keys)
@@ -711,6 +735,26 @@ def _cut_tail(directory: Path, fd: int, data: bytes, result: Scan) -> str:
     )
 
 
+def _open_read_only(path: Path, refused: OSError) -> int:
+    """The log opened for reading, after opening it for writing was `refused`."""
+    if refused.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+        raise StorageError(f"cannot open {path}: {refused.strerror}.") from refused
+    try:
+        return os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        raise StorageError(f"cannot open {path}: {exc.strerror}.") from exc
+
+
+def _tail_left(result: Scan) -> str:
+    """The warning for a torn tail that cannot be cut off (the trail is read-only)."""
+    tail = result.tail
+    assert tail is not None
+    return (
+        f"the last record (#{tail.index}) is incomplete ({tail.reason}), left by an interrupted "
+        "write; it stays in place until the trail can be written."
+    )
+
+
 def _move_into_place(staging: Path, directory: Path) -> None:
     try:
         os.rename(staging, directory)  # also replaces an empty directory
@@ -723,6 +767,13 @@ def _move_into_place(staging: Path, directory: Path) -> None:
         os.rename(staging / name, directory / name)
     staging.rmdir()
     fsio.fsync_dir(directory)
+
+
+def require_trail(directory: Path) -> Path:
+    """`directory`, if it holds a trail; else the error that says how to create one."""
+    if not Trail.exists(directory):
+        raise _no_trail(directory)
+    return directory
 
 
 def _no_trail(directory: Path) -> BadInput:
