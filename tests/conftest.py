@@ -83,37 +83,19 @@ class DemoRun:
     report: Path  # the report path it printed
     tmp: Path  # the child's TMPDIR
     unused_home: Path  # UNBINDER_HOME of the child: the demo must not touch it
+    roots: list[Path]  # the child's HOME, data directory and TMPDIR: every place it may write
 
 
 @pytest.fixture(scope="session")
 def demo_run() -> Iterator[DemoRun]:
-    import os
     import re
     import shutil
-    import subprocess
-    import sys
     import tempfile
 
-    tmp = Path(tempfile.mkdtemp(prefix="ub-"))  # short: Chromium keeps sockets in TMPDIR
-    unused = tmp / "unbinder-home"
-    env = {
-        **os.environ,
-        "TMPDIR": str(tmp),
-        "UNBINDER_HOME": str(unused),
-        "UNBINDER_TEST_FAST_KDF": "1",
-        "COLUMNS": "200",
-        "LANG": "C.UTF-8",
-    }
-    for name in ("UNBINDER_PASSPHRASE", "UNBINDER_ANCHOR", "LC_ALL", "LC_MESSAGES"):
-        env.pop(name, None)
-    done = subprocess.run(
-        [sys.executable, "-m", "unbinder", "demo"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    from leaks import Sandbox
+
+    box = Sandbox(Path(tempfile.mkdtemp(prefix="ub-")))  # short: Chromium keeps sockets in TMPDIR
+    done = box.run("demo")
 
     def printed(label: str) -> str:
         found = re.search(rf"{label}: (\S+)", done.stdout)
@@ -126,7 +108,8 @@ def demo_run() -> Iterator[DemoRun]:
         home=Path(printed(r"data directory \(throwaway\)")),
         passphrase=printed(r"trail passphrase \(throwaway\)"),
         report=Path(printed("Evidence report")),
-        tmp=tmp,
-        unused_home=unused,
+        tmp=box.tmp,
+        unused_home=box.data,
+        roots=box.roots,
     )
-    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(box.root, ignore_errors=True)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-from leaks import scan
+from leaks import Sandbox, scan
 
 from unbinder.cli import cli
 from unbinder.paths import Paths
@@ -65,36 +62,31 @@ def test_wrong_passphrase_is_exit_3_and_nothing_runs(home: Path) -> None:
 
 
 def test_no_plaintext_number_anywhere_after_an_audit(short_tmp: Path) -> None:
-    """Run a real audit in a child process whose home, data dir and temp dir we then search."""
-    home, data, tmp = short_tmp / "user", short_tmp / "data", short_tmp / "tmp"
-    for d in (home, data, tmp):
-        d.mkdir()
-    env = {
-        **os.environ,
-        "HOME": str(home),
-        "UNBINDER_HOME": str(data),
-        "TMPDIR": str(tmp),
-        "UNBINDER_PASSPHRASE": "a passphrase",
-        "UNBINDER_TEST_FAST_KDF": "1",
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-    }
-    env.pop("PLAYWRIGHT_BROWSERS_PATH", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "unbinder",
-        "audit",
-        "+86",
-        "138-0013-8000",
-        "--fixtures",
-        "--yes",
-        "--json",
+    """Run a real audit, then read the trail every way, in a child process whose home, data
+    directory and temp directory we then search for every written form of the number."""
+    box = Sandbox(short_tmp)
+    env = {"UNBINDER_PASSPHRASE": "a passphrase"}
+    platforms = [
+        a for p in [*PLATFORMS, "demo-food", "demo-travel", "demo-video"] for a in ("--platform", p)
     ]
-    cmd += [a for p in PLATFORMS + ["demo-food", "demo-travel"] for a in ("--platform", p)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr
-    assert (data / "trail").is_dir()
+    audit = box.run(
+        "audit", "+86", "138-0013-8000", "--fixtures", "--yes", "--json",
+        "--allow-side-effects", *platforms, **env,
+    )  # fmt: skip
+    assert audit.returncode == 0, audit.stderr
+    assert (box.data / "trail").is_dir()
+    export = box.tmp / "export.json"
+    report = box.tmp / "report.html"
+    for args in (
+        ("trail", "show", "--run", "1"),
+        ("trail", "verify"),
+        ("trail", "export", "--out", str(export)),
+        ("report", "--out", str(report)),
+    ):
+        done = box.run(*args, **env)
+        assert done.returncode == 0, (args, done.stderr)
+        assert "13800138000" not in done.stdout + done.stderr
+    assert export.is_file() and report.is_file()
     phone = parse_phone("+86 138 0013 8000")
-    assert scan([data, tmp, home], [phone]) == []
-    assert "13800138000" not in done.stdout + done.stderr
+    assert scan(box.roots, [phone]) == []
+    assert "13800138000" not in audit.stdout + audit.stderr

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from conftest import DemoRun
 from leaks import scan
 
 from unbinder.demo import load_plan
 from unbinder.errors import RecipeError
 from unbinder.phone import parse_phone
 from unbinder.trail import RecordType, Trail
+
+if TYPE_CHECKING:
+    # Only a type: importing `conftest` at run time picks whichever conftest.py pytest loaded
+    # last (tests/trail/ has one too).
+    from conftest import DemoRun
 
 
 def test_demo_shows_the_whole_job_and_leaves_no_number(demo_run: DemoRun) -> None:
@@ -34,10 +39,12 @@ def test_demo_shows_the_whole_job_and_leaves_no_number(demo_run: DemoRun) -> Non
     assert f"Evidence report: {demo_run.report}" in out
     assert "Try next" in out
     assert "unbinder trail verify" in out
-    # Promise 2: no written form of either demo number anywhere in the data directory.
+    # Promise 2: no written form of either demo number anywhere the demo could write: its
+    # data directory, the child's HOME and its whole TMPDIR (Chromium's profiles included).
     phone = parse_phone("+86 138 0013 8000")
     new = parse_phone("+86 139 0013 9000")
-    assert scan([demo_run.home], [phone, new]) == []
+    assert demo_run.home.is_relative_to(demo_run.tmp)
+    assert scan(demo_run.roots, [phone, new]) == []
     assert phone.national_digits not in out + demo_run.stderr
 
 

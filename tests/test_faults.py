@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from leaks import scan
 
 from unbinder.cli import cli
 from unbinder.paths import Paths, project_root
+from unbinder.phone import parse_phone
 from unbinder.trail import RecordType, Trail
 
 FAULTS = Path(project_root() or ".") / "fixtures" / "faults"
@@ -130,7 +132,13 @@ def fault_audit(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             if r.type == RecordType.FINDING
         }
         report = trail.verify()
-    return {"doc": doc, "findings": findings, "verify": report.status, "stderr": result.stderr}
+    return {
+        "doc": doc,
+        "findings": findings,
+        "verify": report.status,
+        "home": home,
+        "output": result.output,
+    }
 
 
 def test_every_fault_site_is_audited_in_one_run(fault_audit: dict[str, Any]) -> None:
@@ -159,3 +167,10 @@ def test_every_outcome_is_in_the_trail_which_verifies(fault_audit: dict[str, Any
     assert sorted(findings) == sorted(EXPECTED)
     for platform in fault_audit["doc"]["platforms"]:
         assert findings[platform["id"]]["outcome"] == platform["outcome"]
+
+
+def test_the_faults_leave_no_number_behind(fault_audit: dict[str, Any]) -> None:
+    # One fault sends the number to an outside host in a URL, and others show it in pages.
+    phone = parse_phone("+86 138 0013 8000")
+    assert scan([fault_audit["home"]], [phone]) == []
+    assert not any(form in fault_audit["output"] for form in phone.forms())

@@ -6,6 +6,7 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 from trail_helpers import PASSPHRASE, frames
 
