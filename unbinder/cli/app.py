@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import sys
-import traceback
 from typing import Any
 
 import click
@@ -54,6 +52,9 @@ class UnbinderGroup(click.Group):
 
 def write_debug_log(exc: BaseException) -> str | None:
     """Append the (redacted) traceback to the debug log; return its path, or None if impossible."""
+    import datetime as _dt
+    import traceback
+
     from unbinder.paths import Paths, private_dir
     from unbinder.redact import redact
 

@@ -5,7 +5,6 @@ Shared by every command that opens the trail (trail, audit, unbind).
 
 from __future__ import annotations
 
-import getpass
 import os
 import warnings
 from typing import TYPE_CHECKING
@@ -29,6 +28,8 @@ def get_passphrase(
     value = os.environ.get(env)
     if value:
         return value
+    import getpass
+
     try:
         with warnings.catch_warnings():
             # Without a terminal, getpass warns over several lines that input may be echoed.
