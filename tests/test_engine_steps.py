@@ -271,7 +271,13 @@ def test_form_inside_an_iframe(tmp_path: Path, unbinder_browser: BrowserThread) 
 
 POPUP_PAGE = """\
 <!doctype html><meta charset="utf-8"><body>
-<a href="https://www.tp.test/popup" target="_blank">打开新窗口</a></body>
+<a href="https://www.tp.test/popup" target="_blank">打开新窗口</a>
+<script>
+// A "pop-under" ad opens its own window on the same click, just before the link's.
+document.querySelector('a').addEventListener('click', () => {
+  window.open('https://ads.example.net/under', 'ad');
+});
+</script></body>
 """
 POPUP_REPLICA = """\
 region: CN
@@ -312,6 +318,7 @@ def test_click_that_opens_a_popup_continues_there(
     outcome, _ = run(unbinder_browser, platform)
     assert outcome.status == "bound"
     assert outcome.evidence is not None and outcome.evidence.url == "https://www.tp.test/popup"
+    assert [b.host for b in outcome.blocked] == ["ads.example.net"]
 
 
 REDIRECT_REPLICA = """\

@@ -52,7 +52,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "popup": {
         "outcome": "bound",
         "evidence_url": "https://www.popup.test/result?mobile=+86 138****8000",
-        "blocked": [("ads.outside-example.net", "https://ads.outside-example.net/banner?…")],
+        "blocked": [
+            ("ads.outside-example.net", "https://ads.outside-example.net/banner?…"),
+            ("ads.outside-example.net", "https://ads.outside-example.net/popunder?…"),
+        ],
     },
     "captcha-second-try": {
         "outcome": "needs_human",

@@ -13,6 +13,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from unbinder.engine.conditions import Conditions, Match, PageWatch, json_at, url_matches
 from unbinder.engine.locate import Interrupted, Locate, SelectorTimeout, wait_state
@@ -341,7 +342,17 @@ class FlowRun:
                 raise StepError("a destructive step ran without a confirmation before it")
             self._confirmed = False  # one yes covers one irreversible click
         if popup:
-            async with self.page.context.expect_page(timeout=timeout * 1000) as info:
+            allowed = self.inp.loaded.recipe.allows_host
+
+            def ours(page: Page) -> bool:
+                # An ad may open its own window on the same click: go on in the one inside the
+                # recipe's domains (a window the guard blocked shows chrome-error://).
+                host = urlsplit(page.url).hostname
+                return host is None or allowed(host)
+
+            async with self.page.context.expect_page(
+                predicate=ours, timeout=timeout * 1000
+            ) as info:
                 await target.locator.click(timeout=timeout * 1000, force=force)
             self.page = await info.value
             self.watch.attach(self.page)
