@@ -349,7 +349,6 @@ def test_ctrl_c_stops_cleanly_and_prints_what_finished(tmp_path: Path) -> None:
         (["+86 010 1234 5678"], 2, "not a mobile number"),
         ([*PHONE, "--platform", "nosuch"], 2, "no recipe for platform 'nosuch'"),
         ([*PHONE, "--platform", "demo-chat"], 2, "demo platform"),
-        ([*PHONE, "--only-region", "XX"], 2, "no platform matches this selection"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], code: int, message: str) -> None:
