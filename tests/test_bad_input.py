@@ -18,6 +18,7 @@ from diskfaults import Disk, small_disk
 from unbinder.cli import cli
 from unbinder.errors import ExitCode
 from unbinder.paths import Paths
+from unbinder.phone import parse_phone
 from unbinder.trail import RecordType, Trail
 
 PASSPHRASE = "a passphrase for bad days"
@@ -67,7 +68,13 @@ def disk(monkeypatch: pytest.MonkeyPatch) -> Iterator[Disk]:
     """A data directory on a small disk, holding a trail with one earlier audit."""
     with small_disk() as made:
         monkeypatch.setenv("UNBINDER_HOME", str(made.root))
-        assert _audit("example-cn").exit_code == 0
+        paths = Paths(made.root)
+        paths.ensure()
+        with Trail.create(paths.trail_dir, PASSPHRASE) as trail:
+            run = trail.start_run("audit", parse_phone(" ".join(PHONE)), recipes={})
+            run.blob(b"\x89PNG earlier evidence", platform="example-cn", name="outcome")
+            run.finding("example-cn", {"outcome": "bound"})
+            run.seal()
         yield made
 
 
