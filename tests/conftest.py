@@ -12,11 +12,17 @@ import pytest
 from unbinder import redact
 from unbinder.browser import find_browser, launch_args
 
+# The suite's own numbers: after the whole session no data directory of any test, and no
+# browser leftover in the temp directory, may hold one of them in any written form (promise 2).
+SUITE_NUMBERS = ("+86 138 0013 8000", "+86 139 0013 9000", "+1 202 555 0123", "+1 202 555 0199")
+_homes: list[Path] = []
+
 
 @pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Every test gets its own UNBINDER_HOME so nothing touches the user's data."""
     home = tmp_path / "unbinder-home"
+    _homes.append(home)
     monkeypatch.setenv("UNBINDER_HOME", str(home))
     monkeypatch.delenv("UNBINDER_PASSPHRASE", raising=False)
     monkeypatch.delenv("UNBINDER_ANCHOR", raising=False)
@@ -24,6 +30,52 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("UNBINDER_TEST_FAST_KDF", "1")
     yield home
     redact.clear()
+
+
+_started = pytest.StashKey[float]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    import time
+
+    session.config.stash[_started] = time.time()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The whole-suite leak check: every test's data directory, and whatever Chromium or
+    Playwright left in the temp directory during the run, searched for the suite's numbers."""
+    import tempfile
+    import time
+
+    from leaks import scan
+
+    from unbinder.phone import parse_phone
+
+    if not _homes:
+        return
+    started = session.config.stash.get(_started, time.time())
+    leftovers = [
+        entry
+        for entry in Path(tempfile.gettempdir()).glob("*")
+        if entry.name.startswith(("playwright", ".org.chromium"))
+        and entry.stat().st_mtime >= started
+    ]
+    hits = scan([*_homes, *leftovers], [parse_phone(n) for n in SUITE_NUMBERS])
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if hits:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if reporter is None:
+        return
+    reporter.write("\n")
+    reporter.write_sep("-", "leak check", red=bool(hits))
+    for hit in hits[:20]:
+        reporter.write_line(f"a test number in plain text: {hit}", red=True)
+    if not hits:
+        reporter.write_line(
+            f"{len(_homes)} data directories and {len(leftovers)} browser temp entries "
+            "hold none of the suite's numbers"
+        )
 
 
 @pytest.fixture(autouse=True)
