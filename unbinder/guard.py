@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import re
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from urllib.parse import urlsplit
 from unbinder.redact import redact
 
 if TYPE_CHECKING:
-    from playwright.async_api import BrowserContext, Request, Route, WebSocketRoute
+    from playwright.async_api import BrowserContext, Request, Route, WebSocket
     from playwright.async_api import Response as PlaywrightResponse
 
 MAX_HEADER_BYTES = 16 * 1024
@@ -200,12 +199,14 @@ async def install_route_guard(
         else:
             await _quietly(route.continue_())
 
-    async def on_websocket(ws: WebSocketRoute) -> None:
+    def on_websocket(ws: WebSocket) -> None:
+        # A websocket to an outside host goes to the blackhole like any other connection (the
+        # proxy refuses its CONNECT); the page's event gives its URL for the record. Not
+        # `route_web_socket`: that injects a websocket mock and a binding into every page, 2-3 %
+        # of an audit's CPU (docs/performance.md).
         host = (urlsplit(ws.url).hostname or "").lower()
-        if not guard.allows(host):
+        if host and not guard.allows(host):
             guard.record(host, "websocket", ws.url)
-        # Replicas have no websockets and live checks do not need them: refuse all.
-        await ws.close(code=1008, reason="blocked by unbinder")
 
     def on_request_failed(request: Request) -> None:
         # Redirect follow-ups and beacons to outside hosts fail at the blackhole proxy.
@@ -220,7 +221,7 @@ async def install_route_guard(
             guard.record(host, "proxy", response.url)
 
     await context.route("**/*", on_route)
-    await context.route_web_socket(re.compile(".*"), on_websocket)
+    context.on("page", lambda page: page.on("websocket", on_websocket))
     context.on("requestfailed", on_request_failed)
     context.on("response", on_response)
 
