@@ -2,8 +2,9 @@
 
 30 generated replica platforms, each a 4-step flow (fill, click, wait for the answer, screenshot),
 with a latency on every request (and a small render delay), served offline by the same replica
-backend for both contenders. The naive baseline launches a new browser per platform, one after the
-other. unbinder runs one browser and a bounded pool of fresh, isolated contexts (concurrency 1, 2,
+backend for every contender. The naive baseline launches a new browser per platform, one after the
+other; a plain pooled script (one browser, a fresh context per platform, 4 at a time, no guard or
+detect race) shows the floor for isolated checks. unbinder runs one browser and a bounded pool of fresh, isolated contexts (concurrency 1, 2,
 4, 8). We report median wall time over several runs, per-platform time, the speed-up against the
 baseline, and the peak memory of all browser processes together.
 
@@ -139,6 +140,35 @@ async def naive(recipes: list[LoadedRecipe], fixtures: Path) -> None:
             await browser.close()
 
 
+async def pooled(recipes: list[LoadedRecipe], fixtures: Path, concurrency: int = 4) -> None:
+    """A plain pooled script: one browser, a fresh context per platform, `concurrency` at a time.
+    No guard, no evidence beyond the screenshot, no detect race: the floor for isolated checks."""
+    from playwright.async_api import async_playwright
+
+    info = find_browser()
+    gate = asyncio.Semaphore(concurrency)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(info.path), args=launch_args(headless=True)
+        )
+
+        async def one(loaded: LoadedRecipe) -> None:
+            async with gate:
+                replica = Replica.load(loaded.id, "default", fixtures)
+                context = await browser.new_context()
+                page = await context.new_page()
+                await page.route("**/*", replica.serve)
+                await page.goto(f"https://www.{loaded.id}.test/")
+                await page.get_by_placeholder("请输入手机号").fill("13800138000")
+                await page.get_by_role("button", name="下一步").click()
+                await page.get_by_text("该手机号").wait_for()
+                await page.screenshot()
+                await context.close()
+
+        await asyncio.gather(*(one(loaded) for loaded in recipes))
+        await browser.close()
+
+
 async def unbinder_audit(recipes: list[LoadedRecipe], fixtures: Path, concurrency: int) -> None:
     phone = parse_phone(PHONE)
     async with BrowserSession() as session:
@@ -231,6 +261,13 @@ def compare(count: int, latency: int, runs: int) -> list[dict[str, Any]]:
                 **base,
             }
         ]
+        rows.append(
+            {
+                "contender": "plain pooled script, fresh context each, 4 at once",
+                "latency_ms": latency,
+                **measure(lambda: pooled(recipes, fixtures), runs),
+            }
+        )
         for concurrency in (1, 2, 4, 8):
 
             def audit(c: int = concurrency) -> Awaitable[None]:
@@ -284,11 +321,11 @@ def _print_table(report: dict[str, Any]) -> None:
         f"audit throughput, {report['platforms']} platforms, medians of {report['runs_per_config']} runs"
     )
     print(
-        f"{'contender':48} {'latency':>8} {'median s':>9} {'s/platf':>8} {'speed-up':>9} {'peak MiB':>9}"
+        f"{'contender':54} {'latency':>8} {'median s':>9} {'s/platf':>8} {'speed-up':>9} {'peak MiB':>9}"
     )
     for row in report["configs"]:
         print(
-            f"{row['contender']:48} {row['latency_ms']:>6}ms {row['median_s']:>9.2f} "
+            f"{row['contender']:54} {row['latency_ms']:>6}ms {row['median_s']:>9.2f} "
             f"{row['per_platform_s']:>8.3f} {row['speedup_vs_naive']:>8.2f}x {row['peak_browser_rss_mib']:>9.0f}"
         )
 
