@@ -380,3 +380,14 @@ def test_demo_platforms_are_hidden_from_live_audits() -> None:
     for pid in DEMO:
         assert find_recipe(pid).recipe.demo, pid
     assert (recipes_dir() / "demo-chat.yaml").is_file()
+
+
+def test_coverage_line_counts_one_platform_in_the_singular() -> None:
+    from unbinder.audit import PlatformResult
+    from unbinder.cli.progress import coverage_line
+
+    result = AuditResult(phone=parse_phone("+86 138 0013 8000"), fixtures=True)
+    result.results.append(PlatformResult(find_recipe("demo-chat"), "not_bound"))
+    assert coverage_line(result) == (
+        "1 platform: 1 checked automatically (0 bound), 0 need a person, 0 manual, 0 skipped."
+    )

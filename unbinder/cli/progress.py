@@ -139,7 +139,7 @@ def coverage_line(result: AuditResult) -> str:
     s = result.summary()
     bound = s.get("status_bound", 0)
     parts = [
-        f"{s['platforms']} platforms:",
+        f"{s['platforms']} platform{'' if s['platforms'] == 1 else 's'}:",
         f"{s['checked_automatically']} checked automatically ({bound} bound),",
         f"{s['need_a_person']} need a person,",
         f"{s['manual']} manual,",
