@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -26,13 +25,17 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from bench.trail_bench import machine
 from unbinder.audit import AuditOptions, run_audit
 from unbinder.browser import BrowserSession, find_browser, launch_args
 from unbinder.phone import parse_phone
 from unbinder.recipe import LoadedRecipe, load_recipe_file
 from unbinder.replica import Replica
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 RESULTS = Path(__file__).parent / "results"
 PHONE = "+86 138 0013 8000"
@@ -119,6 +122,17 @@ def generate(root: Path, count: int, latency: int) -> list[LoadedRecipe]:
 # --------------------------------------------------------------------------- contenders
 
 
+async def plain_check(page: Page, loaded: LoadedRecipe, fixtures: Path) -> None:
+    """The four steps as a plain script writes them, against the platform's replica."""
+    replica = Replica.load(loaded.id, "default", fixtures)
+    await page.route("**/*", replica.serve)
+    await page.goto(f"https://www.{loaded.id}.test/")
+    await page.get_by_placeholder("请输入手机号").fill("13800138000")
+    await page.get_by_role("button", name="下一步").click()
+    await page.get_by_text("该手机号").wait_for()
+    await page.screenshot()
+
+
 async def naive(recipes: list[LoadedRecipe], fixtures: Path) -> None:
     """What a plain script does: a new browser per platform, one platform after the other."""
     from playwright.async_api import async_playwright
@@ -126,17 +140,10 @@ async def naive(recipes: list[LoadedRecipe], fixtures: Path) -> None:
     info = find_browser()
     async with async_playwright() as pw:
         for loaded in recipes:
-            replica = Replica.load(loaded.id, "default", fixtures)
             browser = await pw.chromium.launch(
                 executable_path=str(info.path), args=launch_args(headless=True)
             )
-            page = await browser.new_page()
-            await page.route("**/*", replica.serve)
-            await page.goto(f"https://www.{loaded.id}.test/")
-            await page.get_by_placeholder("请输入手机号").fill("13800138000")
-            await page.get_by_role("button", name="下一步").click()
-            await page.get_by_text("该手机号").wait_for()
-            await page.screenshot()
+            await plain_check(await browser.new_page(), loaded, fixtures)
             await browser.close()
 
 
@@ -154,15 +161,8 @@ async def pooled(recipes: list[LoadedRecipe], fixtures: Path, concurrency: int =
 
         async def one(loaded: LoadedRecipe) -> None:
             async with gate:
-                replica = Replica.load(loaded.id, "default", fixtures)
                 context = await browser.new_context()
-                page = await context.new_page()
-                await page.route("**/*", replica.serve)
-                await page.goto(f"https://www.{loaded.id}.test/")
-                await page.get_by_placeholder("请输入手机号").fill("13800138000")
-                await page.get_by_role("button", name="下一步").click()
-                await page.get_by_text("该手机号").wait_for()
-                await page.screenshot()
+                await plain_check(await context.new_page(), loaded, fixtures)
                 await context.close()
 
         await asyncio.gather(*(one(loaded) for loaded in recipes))
@@ -297,11 +297,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     runs = 1 if args.quick else args.runs
     report: dict[str, Any] = {
         "benchmark": "audit",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": sys.version.split()[0],
-        },
+        "machine": machine(),
         "platforms": count,
         "flow": "goto, fill, click, wait for the answer, screenshot",
         "render_delay_ms": RENDER_DELAY_MS,

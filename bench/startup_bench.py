@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -29,6 +28,8 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from bench.trail_bench import machine
 
 RESULTS = Path(__file__).resolve().parent / "results" / "startup.json"
 UNBINDER = str(Path(sys.executable).with_name("unbinder"))
@@ -133,23 +134,6 @@ def _imports(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
         "total_ms": round(sum(best.values()) / 1000, 1),
         "by_package_ms": {p: round(us / 1000, 1) for p, us in packages.most_common(8)},
         "slowest_ms": {m: round(us / 1000, 1) for m, us in slowest},
-    }
-
-
-def machine() -> dict[str, Any]:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": model or platform.processor(),
-        "system": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
     }
 
 
