@@ -82,3 +82,52 @@ def test_broken_executable_gives_no_browser_error(tmp_path: Path) -> None:
         asyncio.run(start())
     assert "did not start" in str(info.value)
     assert os.fspath(fake) in str(info.value)
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, stack = [], list(children.get(root, []))
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc")
+def test_our_disabled_features_keep_playwrights() -> None:
+    """Chromium keeps only the last --disable-features switch; ours comes after Playwright's, so it
+    must name every feature Playwright disables (a Playwright upgrade may add some)."""
+
+    async def browser_command_line() -> list[str]:
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as pw:
+            browser = await launch(pw)
+            try:
+                for pid in _descendants(os.getpid()):
+                    try:
+                        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                    except OSError:
+                        continue
+                    args = [a.decode() for a in argv]
+                    if "--remote-debugging-pipe" in args:
+                        return args
+                return []
+            finally:
+                await browser.close()
+
+    args = asyncio.run(browser_command_line())
+    switches = [a.split("=", 1)[1].split(",") for a in args if a.startswith("--disable-features=")]
+    assert len(switches) >= 2, args  # Playwright's, then ours
+    effective, earlier = set(switches[-1]), {f for s in switches[:-1] for f in s}
+    lost = sorted(earlier - effective)
+    assert not lost, f"add to PLAYWRIGHT_DISABLED_FEATURES in unbinder/browser.py: {lost}"
+    assert "SpareRendererForSitePerProcess" in effective

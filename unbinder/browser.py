@@ -26,6 +26,37 @@ if TYPE_CHECKING:
 
     from unbinder.guard import DomainGuard
 
+# Playwright disables Chromium features with one --disable-features switch, and Chromium keeps only
+# the last such switch: ours must repeat Playwright's list (1.65) to add to it.
+# tests/test_browser.py checks on the real command line that none of Playwright's is lost.
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+)
+DISABLED_FEATURES = (
+    *PLAYWRIGHT_DISABLED_FEATURES,
+    "Translate",
+    "AutofillServerCommunication",
+    # Chromium starts a spare renderer ahead of the next navigation. With a fresh context per
+    # check it is started for a context that never uses it: half of all renderer launches in an
+    # audit (docs/performance.md).
+    "SpareRendererForSitePerProcess",
+)
+
 # Quiet, offline-friendly flags: no background traffic to Google, no first-run UI.
 BASE_ARGS = [
     "--disable-gpu",
@@ -34,7 +65,7 @@ BASE_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-default-apps",
-    "--disable-features=Translate,AutofillServerCommunication,OptimizationHints,MediaRouter",
+    "--disable-features=" + ",".join(DISABLED_FEATURES),
     "--disable-domain-reliability",
     "--metrics-recording-only",
     "--password-store=basic",
