@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from unbinder.errors import BadInput, StorageError, UnbinderError
-from unbinder.paths import FILE_MODE, private_dir
+from unbinder.paths import private_dir
 
 SUFFIX = ".session"
 MAGIC = b"unbinder-session/1\n"
@@ -90,26 +89,14 @@ class SessionStore:
 
     def save(self, platform: str, state: dict[str, Any]) -> Path:
         """Encrypt and write `state` (atomically: temp file, fsync, rename)."""
+        from unbinder.trail.fsio import replace_atomically
+
         path = self.path(platform)
         private_dir(self.directory)
         nonce = secrets.token_bytes(NONCE_LENGTH)
         plain = json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode()
         blob = MAGIC + nonce + self._cipher().encrypt(nonce, plain, _ad(platform))
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(temp, path)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                temp.unlink()
-            raise StorageError(
-                f"cannot save the session in {path}: {exc.strerror or exc}.",
-                hint="Check free space and permissions.",
-            ) from exc
+        replace_atomically(path, blob, action="save the session in")
         return path
 
     def wipe(self, platform: str) -> bool:

@@ -12,13 +12,12 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from unbinder.errors import StorageError
-from unbinder.paths import FILE_MODE, private_dir
+from unbinder.paths import private_dir
 from unbinder.phone import PhoneNumber
 
 KEY_FILE = "throttle.key"
@@ -103,19 +102,8 @@ class Throttle:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write a 0600 file atomically (temp file, fsync, rename)."""
+    """Write a 0600 file atomically (temp file, fsync, rename) in a private directory."""
+    from unbinder.trail.fsio import replace_atomically
+
     private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StorageError(
-            f"cannot write {path}: {exc.strerror or exc}.",
-            hint="Check that the data directory is writable and the disk is not full.",
-        ) from exc
+    replace_atomically(path, text.encode("utf-8"))

@@ -33,10 +33,11 @@ def write_new(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
-def replace_atomically(path: Path, data: bytes) -> None:
+def replace_atomically(path: Path, data: bytes, *, action: str = "write") -> None:
     """Replace `path` by `data` so that a crash at any moment leaves the old or the new file.
 
-    Temp file in the same directory, fsync, rename over the target, fsync the directory.
+    Temp file in the same directory (mode 0600), fsync, rename over the target, fsync the
+    directory. A failure is a StorageError that says "cannot {action} {path}".
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -54,7 +55,7 @@ def replace_atomically(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise StorageError(
-            f"cannot write {path}: {exc.strerror or exc}.",
+            f"cannot {action} {path}: {exc.strerror or exc}.",
             hint="Check free space and permissions of the data directory.",
         ) from exc
 
