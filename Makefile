@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-# Same discovery order as the library (unbinder/browser.py). When nothing is found:
+# Same discovery order as the library (unbinder/browser/launch.py). When nothing is found:
 # Playwright's download, then Debian/Ubuntu's chromium package when we are root, else a clear stop.
 $(BROWSER_STAMP): $(STAMP)
 	@./scripts/ensure-browser.sh $(VENV)

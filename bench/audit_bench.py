@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.trail_bench import machine
-from unbinder.audit import AuditOptions, run_audit
-from unbinder.browser import BrowserSession, find_browser, launch_args
+from unbinder.browser.launch import BrowserSession, find_browser, launch_args
+from unbinder.browser.replica import Replica
+from unbinder.jobs.audit import AuditOptions, run_audit
 from unbinder.phone import parse_phone
-from unbinder.recipe import LoadedRecipe, load_recipe_file
-from unbinder.replica import Replica
+from unbinder.recipe.model import LoadedRecipe, load_recipe_file
 
 if TYPE_CHECKING:
     from playwright.async_api import Page

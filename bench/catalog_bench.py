@@ -30,7 +30,7 @@ COMMANDS = {
     "CLI + validate every recipe (pydantic)": [
         sys.executable,
         "-c",
-        "import unbinder.cli.app; from unbinder.recipe import load_all; load_all()",
+        "import unbinder.cli.app; from unbinder.recipe.model import load_all; load_all()",
     ],
 }
 
@@ -50,7 +50,7 @@ def _median(argv: list[str]) -> tuple[float, float]:
 
 
 def main() -> None:
-    from unbinder.catalog import load_catalog
+    from unbinder.recipe.catalog import load_catalog
 
     count = len(load_catalog().entries)
     results = {name: _median(argv) for name, argv in COMMANDS.items()}

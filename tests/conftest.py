@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from unbinder import redact
-from unbinder.browser import find_browser, launch_args
+from unbinder.browser.launch import find_browser, launch_args
 
 # The suite's own numbers: after the whole session no data directory of any test, and no
 # browser leftover in the temp directory, may hold one of them in any written form (promise 2).

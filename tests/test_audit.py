@@ -14,15 +14,15 @@ import pytest
 from click.testing import CliRunner
 from platforms import CHECK_FLOW, check_page, make_platform
 
-from unbinder.audit import AuditOptions, AuditResult, run_audit
+from unbinder.browser.replica import Replica
 from unbinder.cli import cli
-from unbinder.human import ScriptedHuman
+from unbinder.contrib.pytest_plugin import BrowserThread
+from unbinder.engine.human import ScriptedHuman
+from unbinder.jobs.audit import AuditOptions, AuditResult, run_audit
+from unbinder.jobs.throttle import Throttle
 from unbinder.paths import fixtures_dir, recipes_dir
 from unbinder.phone import parse_phone
-from unbinder.pytest_plugin import BrowserThread
-from unbinder.recipe import HumanScript, Step, find_recipe
-from unbinder.replica import Replica
-from unbinder.throttle import Throttle
+from unbinder.recipe.model import HumanScript, Step, find_recipe
 
 PHONE = ["+86", "138", "0013", "8000"]
 DEMO = [
@@ -383,8 +383,8 @@ def test_demo_platforms_are_hidden_from_live_audits() -> None:
 
 
 def test_coverage_line_counts_one_platform_in_the_singular() -> None:
-    from unbinder.audit import PlatformResult
     from unbinder.cli.progress import coverage_line
+    from unbinder.jobs.audit import PlatformResult
 
     result = AuditResult(phone=parse_phone("+86 138 0013 8000"), fixtures=True)
     result.results.append(PlatformResult(find_recipe("demo-chat"), "not_bound"))

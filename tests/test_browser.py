@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from unbinder.browser import find_browser, launch
+from unbinder.browser.launch import find_browser, launch
 from unbinder.errors import ExitCode, NoBrowser
 
 
@@ -39,8 +39,8 @@ def test_nothing_found_says_what_to_install(
 ) -> None:
     monkeypatch.delenv("UNBINDER_BROWSER", raising=False)
     monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path / "none"))
-    monkeypatch.setattr("unbinder.browser.shutil.which", lambda name: None)
-    monkeypatch.setattr("unbinder.browser._APP_PATHS", ())
+    monkeypatch.setattr("unbinder.browser.launch.shutil.which", lambda name: None)
+    monkeypatch.setattr("unbinder.browser.launch._APP_PATHS", ())
     with pytest.raises(NoBrowser) as info:
         find_browser()
     assert "apt-get install chromium" in str(info.value)
@@ -70,7 +70,7 @@ def test_broken_executable_gives_no_browser_error(tmp_path: Path) -> None:
     fake = tmp_path / "chrome"
     fake.write_text("#!/bin/sh\nexit 1\n")
     fake.chmod(0o755)
-    from unbinder.browser import BrowserInfo
+    from unbinder.browser.launch import BrowserInfo
 
     async def start() -> None:
         from playwright.async_api import async_playwright
@@ -129,5 +129,5 @@ def test_our_disabled_features_keep_playwrights() -> None:
     assert len(switches) >= 2, args  # Playwright's, then ours
     effective, earlier = set(switches[-1]), {f for s in switches[:-1] for f in s}
     lost = sorted(earlier - effective)
-    assert not lost, f"add to PLAYWRIGHT_DISABLED_FEATURES in unbinder/browser.py: {lost}"
+    assert not lost, f"add to PLAYWRIGHT_DISABLED_FEATURES in unbinder/browser/launch.py: {lost}"
     assert "SpareRendererForSitePerProcess" in effective

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from unbinder import catalog
 from unbinder.cli import cli
-from unbinder.lang import default_lang
+from unbinder.i18n.lang import default_lang
 from unbinder.phone import parse_phone
-from unbinder.recipe import Category, Status, load_all
+from unbinder.recipe import catalog
+from unbinder.recipe.model import Category, Status, load_all
 
 PAYBOX = """\
 # yaml-language-server: $schema=schema.json
@@ -623,7 +623,7 @@ def test_default_language_follows_the_locale(env: dict[str, str], lang: str) -> 
 
 
 def test_plan_text_has_both_languages_everywhere() -> None:
-    from unbinder.plan import plan_text
+    from unbinder.jobs.plan import plan_text
 
     def walk(value: object, where: str) -> None:
         if isinstance(value, dict):
@@ -642,7 +642,7 @@ def test_plan_text_has_both_languages_everywhere() -> None:
 
 def test_the_test_catalog_is_made_of_valid_recipes() -> None:
     # The platforms above stand for real recipes: they must pass the real validation.
-    from unbinder.recipe import parse_recipe
+    from unbinder.recipe.model import parse_recipe
 
     for text in (PAYBOX, CHATAPP, GLOBO, SHOPUS, DEMO):
         parse_recipe(textwrap.dedent(text), Path("x.yaml"))

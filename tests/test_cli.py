@@ -73,7 +73,7 @@ def test_unexpected_failure_is_one_line_and_a_debug_log(
     from unbinder.phone import parse_phone
 
     redact.register(parse_phone("+86 138 0013 8000"))
-    monkeypatch.setattr("unbinder.doctor.run_checks", boom)
+    monkeypatch.setattr("unbinder.jobs.doctor.run_checks", boom)
     result = CliRunner().invoke(cli, ["doctor"])
     assert result.exit_code == 1
     assert "Traceback" not in result.output

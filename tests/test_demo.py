@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 from leaks import scan
 
-from unbinder.demo import load_plan
 from unbinder.errors import RecipeError
+from unbinder.jobs.demo import load_plan
 from unbinder.phone import parse_phone
 from unbinder.trail import RecordType, Trail
 

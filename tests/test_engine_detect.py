@@ -6,7 +6,7 @@ from pathlib import Path
 
 from platforms import CHECK_FLOW, PHONE, check_page, make_platform, run
 
-from unbinder.pytest_plugin import BrowserThread
+from unbinder.contrib.pytest_plugin import BrowserThread
 
 
 def test_registered_number_is_bound_with_evidence(

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from unbinder.contrib.pytest_plugin import BrowserThread
 from unbinder.engine import locate
-from unbinder.pytest_plugin import BrowserThread
-from unbinder.recipe import Alternative
+from unbinder.recipe.model import Alternative
 
 PAGE = '<p id="bound" data-testid="bound-phone" hidden>138****8000</p>'
 

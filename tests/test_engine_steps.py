@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from platforms import CHECK_FLOW, NEW_PHONE, check_page, make_platform, run
 
-from unbinder.human import ScriptedHuman
-from unbinder.pytest_plugin import BrowserThread
-from unbinder.recipe import HumanScript, Step
+from unbinder.contrib.pytest_plugin import BrowserThread
+from unbinder.engine.human import ScriptedHuman
+from unbinder.recipe.model import HumanScript, Step
 
 FORM_PAGE = """\
 <!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>表单</title></head><body>

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from platforms import make_platform, run
 
-from unbinder.pytest_plugin import BrowserThread
+from unbinder.contrib.pytest_plugin import BrowserThread
 
 
 class _Attacker(http.server.BaseHTTPRequestHandler):

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from unbinder.human import ConfirmRequest, ConsoleHuman, Handoff, NoScript
-from unbinder.recipe import Localized
+from unbinder.engine.human import ConfirmRequest, ConsoleHuman, Handoff, NoScript
+from unbinder.recipe.model import Localized
 
 ACTION = Localized.model_validate({"en": "Remove the number.", "zh-CN": "解除绑定。"})
 T = TypeVar("T")
@@ -86,7 +86,7 @@ def test_a_question_given_up_does_not_keep_the_program_from_exiting() -> None:
     code = textwrap.dedent(
         """
         import asyncio
-        from unbinder.human import ConsoleHuman
+        from unbinder.engine.human import ConsoleHuman
 
         async def main():
             human = ConsoleHuman()

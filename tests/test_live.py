@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from unbinder import live
+from unbinder.browser.replica import Replica
 from unbinder.cli import cli
+from unbinder.contrib import live
+from unbinder.contrib.pytest_plugin import BrowserThread
+from unbinder.contrib.scaffold import scaffold
 from unbinder.engine import Outcome
 from unbinder.engine.outcome import Evidence, StepFailure
 from unbinder.errors import RecipeError
-from unbinder.lint import lint_file
 from unbinder.phone import parse_phone
-from unbinder.pytest_plugin import BrowserThread
-from unbinder.recipe import LoadedRecipe, load_recipe_file
-from unbinder.replica import Replica
-from unbinder.scaffold import scaffold
+from unbinder.recipe.lint import lint_file
+from unbinder.recipe.model import LoadedRecipe, load_recipe_file
 
 TODAY = dt.date(2025, 3, 14)
 PHONE = "+1 201-555-0123"  # the scaffold's made-up number for US

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from platforms import make_platform, run
 
 from unbinder.cli import cli
-from unbinder.lint import lint_file
+from unbinder.contrib.pytest_plugin import BrowserThread
 from unbinder.paths import fixtures_dir, recipes_dir
-from unbinder.pytest_plugin import BrowserThread
-from unbinder.recipe import json_schema, load_all
+from unbinder.recipe.lint import lint_file
+from unbinder.recipe.model import json_schema, load_all
 
 EXAMPLE = recipes_dir() / "example-cn.yaml"
 
@@ -45,7 +45,7 @@ def test_schema_file_is_in_sync_with_the_model() -> None:
 
 
 def test_every_recipe_names_the_schema_for_editors() -> None:
-    from unbinder.scaffold import render
+    from unbinder.contrib.scaffold import render
 
     texts = {str(loaded.path): loaded.path.read_text(encoding="utf-8") for loaded in load_all()}
     for region in ("CN", "US"):
@@ -466,7 +466,7 @@ def test_last_verified_written_as_people_write_dates(tmp_path: Path) -> None:
         "status: unverified\nlast_verified: null", "status: working\nlast_verified: 2025-03-14"
     )
     assert _messages(_write(tmp_path, plain)) == []
-    from unbinder.catalog import read_entry
+    from unbinder.recipe.catalog import read_entry
 
     assert read_entry(tmp_path / "example-cn.yaml").last_verified == "2025-03-14"  # list/show agree
     wrong = base.replace("last_verified: null", "last_verified: last week")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from unbinder import recipe_tests
-from unbinder.pytest_plugin import BrowserThread
-from unbinder.recipe import load_recipe_file
-from unbinder.recipe_tests import run_test, step_loc
-from unbinder.scaffold import scaffold
+from unbinder.contrib import recipe_tests
+from unbinder.contrib.pytest_plugin import BrowserThread
+from unbinder.contrib.recipe_tests import run_test, step_loc
+from unbinder.contrib.scaffold import scaffold
+from unbinder.recipe.model import load_recipe_file
 
 
 def _line_of(text: str, needle: str) -> int:

@@ -17,13 +17,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from unbinder.browser.replica import Replica
 from unbinder.cli import cli
-from unbinder.engine import Outcome, run_flow
-from unbinder.errors import BadInput
-from unbinder.phone import parse_phone
-from unbinder.pytest_plugin import BrowserThread
-from unbinder.recipe import load_recipe_file
-from unbinder.record import (
+from unbinder.contrib.pytest_plugin import BrowserThread
+from unbinder.contrib.record import (
     Element,
     Recording,
     classify_value,
@@ -31,8 +28,11 @@ from unbinder.record import (
     recording_domains,
     save_recording,
 )
-from unbinder.replica import Replica
-from unbinder.scrub import COOKIE
+from unbinder.contrib.scrub import COOKIE
+from unbinder.engine import Outcome, run_flow
+from unbinder.errors import BadInput
+from unbinder.phone import parse_phone
+from unbinder.recipe.model import load_recipe_file
 
 PHONE = parse_phone("+86 138 0013 8000")
 TYPED_NAME = "Zhang Sanfeng"
@@ -302,7 +302,7 @@ def test_record_refuses_before_opening_a_browser(tmp_path: Path) -> None:
 
 
 def test_the_listener_script_ships_with_the_package() -> None:
-    from unbinder.record import listener_script
+    from unbinder.contrib.record import listener_script
 
     script = listener_script()
     assert "__unbinderRecord" in script

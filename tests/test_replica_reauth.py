@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from platforms import make_platform, run
 
-from unbinder.pytest_plugin import BrowserThread
+from unbinder.contrib.pytest_plugin import BrowserThread
 
 REPLICA = """\
 region: CN

@@ -21,8 +21,7 @@ from leaks import scan
 
 from unbinder.cli import cli
 from unbinder.errors import BadInput
-from unbinder.phone import PhoneNumber, parse_phone
-from unbinder.report import (
+from unbinder.jobs.report import (
     LANGS,
     SCHEMA,
     SCHEMA_FILE,
@@ -31,6 +30,7 @@ from unbinder.report import (
     render_json,
     texts,
 )
+from unbinder.phone import PhoneNumber, parse_phone
 from unbinder.trail import Run, Trail
 
 PASSPHRASE = "report passphrase"
@@ -408,8 +408,8 @@ def test_every_language_has_every_text_with_the_same_placeholders() -> None:
 
 
 def test_checked_means_what_the_audit_calls_checked_automatically() -> None:
-    from unbinder.audit import AUTOMATIC
-    from unbinder.report import CHECKED
+    from unbinder.jobs.audit import AUTOMATIC
+    from unbinder.jobs.report import CHECKED
 
     assert set(CHECKED) == set(AUTOMATIC)
 

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from unbinder.cli import cli
-from unbinder.recipe import SCHEMA_HEADER, load_recipe_file, schema_text
-from unbinder.scaffold import FIXTURE_TEMPLATES, scaffold
+from unbinder.contrib.scaffold import FIXTURE_TEMPLATES, scaffold
+from unbinder.recipe.model import SCHEMA_HEADER, load_recipe_file, schema_text
 
 
 @pytest.fixture

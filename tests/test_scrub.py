@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from unbinder.contrib.record import Recording, save_recording
+from unbinder.contrib.scrub import COOKIE, Scrubber, find_har_leaks, find_leaks
 from unbinder.phone import parse_phone
-from unbinder.record import Recording, save_recording
-from unbinder.scrub import COOKIE, Scrubber, find_har_leaks, find_leaks
 
 CN = parse_phone("+86 138 0013 8000")
 US = parse_phone("+1 202 555 0123")

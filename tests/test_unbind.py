@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from unbinder.human import ScriptedHuman, recipe_script
+from unbinder.browser.replica import Replica
+from unbinder.contrib.pytest_plugin import BrowserThread
+from unbinder.engine.human import ScriptedHuman, recipe_script
+from unbinder.jobs.sessions import KEY_PURPOSE, SessionError, SessionStore
+from unbinder.jobs.unbind import ActionResult, run_unbind, start_unbind_run
 from unbinder.phone import PhoneNumber, masked_matches, parse_phone
-from unbinder.pytest_plugin import BrowserThread
-from unbinder.recipe import find_recipe
-from unbinder.replica import Replica
-from unbinder.sessions import KEY_PURPOSE, SessionError, SessionStore
+from unbinder.recipe.model import find_recipe
 from unbinder.trail import Record, RecordType, Trail
-from unbinder.unbind import ActionResult, run_unbind, start_unbind_run
 
 PASSPHRASE = "correct horse battery staple"
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from unbinder.cli import cli
+from unbinder.jobs.sessions import SessionStore
 from unbinder.paths import recipes_dir
-from unbinder.sessions import SessionStore
 from unbinder.trail import Record, RecordType, Trail
 
 PASSPHRASE = "correct horse battery staple"

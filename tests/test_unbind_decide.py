@@ -7,10 +7,17 @@ import dataclasses
 import pytest
 
 from unbinder.engine import Outcome
-from unbinder.human import ScriptedHuman
+from unbinder.engine.human import ScriptedHuman
+from unbinder.jobs.unbind import (
+    NoWebFlow,
+    Recorder,
+    RecordingHuman,
+    check_flows,
+    decide,
+    resolve_mode,
+)
 from unbinder.phone import PhoneNumber, parse_phone
-from unbinder.recipe import HumanScript, find_recipe
-from unbinder.unbind import NoWebFlow, Recorder, RecordingHuman, check_flows, decide, resolve_mode
+from unbinder.recipe.model import HumanScript, find_recipe
 
 OLD = parse_phone("+86 138 0013 8000")
 NEW = parse_phone("+86 139 0013 9000")

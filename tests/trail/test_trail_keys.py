@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from trail_helpers import PASSPHRASE, build_trail
 
+from unbinder import fsio
 from unbinder.errors import AuthError, ExitCode, StorageError
-from unbinder.trail import Trail, change_passphrase, fsio, kdf
+from unbinder.trail import Trail, change_passphrase, kdf
 
 
 def _key(directory: Path) -> dict:  # type: ignore[type-arg]

@@ -12,9 +12,9 @@ from unbinder.cli.options import lang_option
 from unbinder.errors import BadInput, ExitCode, StorageError
 
 if TYPE_CHECKING:
-    from unbinder.audit import AuditOptions, AuditResult, PlatformResult
+    from unbinder.jobs.audit import AuditOptions, AuditResult, PlatformResult
     from unbinder.phone import PhoneNumber
-    from unbinder.recipe import LoadedRecipe
+    from unbinder.recipe.model import LoadedRecipe
     from unbinder.trail import Run
 
 
@@ -83,8 +83,8 @@ def audit(
         unbinder audit +86 138 0013 8000 --only-region CN
     """
     from unbinder import redact
-    from unbinder.audit import DEFAULT_CONCURRENCY, AuditOptions
-    from unbinder.lang import resolve_lang
+    from unbinder.i18n.lang import resolve_lang
+    from unbinder.jobs.audit import DEFAULT_CONCURRENCY, AuditOptions
     from unbinder.phone import parse_phone
 
     lang = resolve_lang(lang)
@@ -120,7 +120,7 @@ def audit(
 def _choose(
     platforms: tuple[str, ...], only_region: str | None, fixtures: bool
 ) -> list[LoadedRecipe]:
-    from unbinder.recipe import select_recipes
+    from unbinder.recipe.model import select_recipes
 
     chosen = select_recipes(platforms, region=only_region, include_demo=fixtures)
     if not chosen:
@@ -170,13 +170,13 @@ def _run(
     """
     import asyncio
 
-    from unbinder.audit import AuditResult, run_audit, start_trail_run
-    from unbinder.browser import BrowserSession
+    from unbinder.browser.launch import BrowserSession
+    from unbinder.browser.replica import Replica
     from unbinder.cli.progress import Progress
-    from unbinder.human import ConsoleHuman, SerialHuman
+    from unbinder.engine.human import ConsoleHuman, SerialHuman
+    from unbinder.jobs.audit import AuditResult, run_audit, start_trail_run
+    from unbinder.jobs.throttle import Throttle
     from unbinder.paths import Paths
-    from unbinder.replica import Replica
-    from unbinder.throttle import Throttle
 
     paths = Paths.from_env()
     run = trail_handle = None
@@ -234,7 +234,7 @@ class _Recorder:
         self.missed: list[str] = []
 
     def __call__(self, item: PlatformResult) -> None:
-        from unbinder.audit import record_result
+        from unbinder.jobs.audit import record_result
 
         if self.error is None:
             try:

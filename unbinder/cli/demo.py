@@ -11,9 +11,9 @@ import click
 from unbinder.cli.options import lang_option
 
 if TYPE_CHECKING:
-    from unbinder.audit import AuditEvent, AuditResult
-    from unbinder.demo import DemoResult
-    from unbinder.unbind import ActionResult
+    from unbinder.jobs.audit import AuditEvent, AuditResult
+    from unbinder.jobs.demo import DemoResult
+    from unbinder.jobs.unbind import ActionResult
 
 STAGES = {
     1: "Audit: where is the demo number still bound?",
@@ -65,8 +65,8 @@ def demo(lang: str | None) -> None:
 
         unbinder demo
     """
-    from unbinder.demo import DemoHome, load_plan, run_demo
-    from unbinder.lang import resolve_lang
+    from unbinder.i18n.lang import resolve_lang
+    from unbinder.jobs.demo import DemoHome, load_plan, run_demo
 
     lang = resolve_lang(lang)
     plan = load_plan()
@@ -81,7 +81,7 @@ def demo(lang: str | None) -> None:
 
 
 def _closing(result: DemoResult) -> list[str]:
-    from unbinder.report import fingerprint
+    from unbinder.jobs.report import fingerprint
 
     v = result.verification
     seq, mac = result.head

@@ -18,7 +18,7 @@ def doctor() -> None:
 
         unbinder doctor
     """
-    from unbinder.doctor import run_checks
+    from unbinder.jobs.doctor import run_checks
 
     checks = run_checks()
     for check in checks:

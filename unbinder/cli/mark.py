@@ -39,9 +39,9 @@ def mark(
         unbinder mark wechat --phone "+86 138 0013 8000" --status changed --note "in the app"
     """
     from unbinder.cli.passphrase import open_trail
-    from unbinder.mark import mark_result
+    from unbinder.jobs.mark import mark_result
     from unbinder.phone import parse_phone
-    from unbinder.recipe import find_recipe
+    from unbinder.recipe.model import find_recipe
 
     phone = parse_phone(old, region)
     new_phone = parse_phone(new, region) if new else None

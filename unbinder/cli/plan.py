@@ -34,10 +34,10 @@ def plan(
     """
     import json
 
-    from unbinder.catalog import load_catalog
-    from unbinder.lang import resolve_lang
+    from unbinder.i18n.lang import resolve_lang
+    from unbinder.jobs.plan import build_plan, render_text
     from unbinder.phone import parse_phone
-    from unbinder.plan import build_plan, render_text
+    from unbinder.recipe.catalog import load_catalog
 
     number = parse_phone(" ".join(phone), region)
     result = build_plan(

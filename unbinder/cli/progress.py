@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.live import Live
 
-    from unbinder.audit import AuditEvent, AuditResult, PlatformResult
+    from unbinder.jobs.audit import AuditEvent, AuditResult, PlatformResult
 
 STYLES = {
     "bound": "bold red",

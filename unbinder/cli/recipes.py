@@ -40,9 +40,9 @@ def list_command(region: str | None, as_json: bool, demo: bool, lang: str | None
     """
     import json
 
-    from unbinder.catalog import catalog_json, load_catalog
-    from unbinder.catalog_render import render_list
-    from unbinder.lang import resolve_lang
+    from unbinder.i18n.lang import resolve_lang
+    from unbinder.recipe.catalog import catalog_json, load_catalog
+    from unbinder.recipe.catalog_text import render_list
 
     catalog = load_catalog()
     entries = catalog.select(region=region, include_demo=demo)
@@ -66,9 +66,9 @@ def show_command(platform_id: str, lang: str | None) -> None:
 
         unbinder recipes show google --lang zh-CN
     """
-    from unbinder.catalog import find_entry
-    from unbinder.catalog_render import render_show
-    from unbinder.lang import resolve_lang
+    from unbinder.i18n.lang import resolve_lang
+    from unbinder.recipe.catalog import find_entry
+    from unbinder.recipe.catalog_text import render_show
 
     entry = find_entry(platform_id)
     click.echo(render_show(entry, resolve_lang(lang)), nl=False)
@@ -86,8 +86,8 @@ def lint_command(paths: tuple[Path, ...]) -> None:
 
         unbinder recipes lint recipes/example-cn.yaml
     """
-    from unbinder.lint import lint_paths
     from unbinder.paths import recipes_dir
+    from unbinder.recipe.lint import lint_paths
 
     problems = lint_paths(list(paths) or [recipes_dir()])
     for problem in problems:
@@ -160,8 +160,8 @@ def test_command(
         )
     import asyncio
 
-    from unbinder.recipe import load_all, select_recipes
-    from unbinder.recipe_tests import run_tests_async
+    from unbinder.contrib.recipe_tests import run_tests_async
+    from unbinder.recipe.model import load_all, select_recipes
 
     chosen = select_recipes(ids) if ids else load_all()
     results = asyncio.run(run_tests_async(chosen, concurrency=concurrency))
@@ -185,11 +185,11 @@ def _live_test(
     allow_side_effects: bool,
 ) -> None:
     """`recipes test ID --live --phone N`: one live check, then an explicit yes to record it."""
-    from unbinder import live
+    from unbinder.contrib import live
+    from unbinder.engine.human import ConsoleHuman
     from unbinder.errors import BadInput, Unreachable
-    from unbinder.human import ConsoleHuman
     from unbinder.phone import parse_phone
-    from unbinder.recipe import find_recipe
+    from unbinder.recipe.model import find_recipe
     from unbinder.redact import redact, register
 
     if len(ids) != 1 or not phone:
@@ -258,7 +258,7 @@ def schema_command(write: bool) -> None:
         unbinder recipes schema --write
     """
     from unbinder.paths import recipes_dir
-    from unbinder.recipe import schema_text
+    from unbinder.recipe.model import schema_text
 
     text = schema_text()
     if write:
@@ -305,7 +305,7 @@ def new_command(
 
         unbinder recipes new parcelly --name Parcelly --name-zh 包裹侠 --domain parcelly.cn
     """
-    from unbinder.scaffold import scaffold
+    from unbinder.contrib.scaffold import scaffold
 
     made = scaffold(
         platform_id, name=name, name_zh=name_zh, domain=domain, region=region, root=root
@@ -367,8 +367,8 @@ def record_command(
 
         unbinder recipes record parcelly --url https://parcelly.cn/find-account --phone 13800138000
     """
+    from unbinder.contrib.record import record_interactively
     from unbinder.paths import fixtures_dir
-    from unbinder.record import record_interactively
 
     saved = record_interactively(
         platform_id,

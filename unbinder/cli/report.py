@@ -64,9 +64,9 @@ def report(
     """
     from unbinder.cli.passphrase import get_passphrase
     from unbinder.cli.trail import ask_number
-    from unbinder.lang import resolve_lang
+    from unbinder.i18n.lang import resolve_lang
+    from unbinder.jobs.report import build_report, render, write_report
     from unbinder.paths import Paths
-    from unbinder.report import build_report, render, write_report
     from unbinder.trail import open_or_create
     from unbinder.trail.records import now
 

@@ -25,8 +25,8 @@ def list_command() -> None:
 
         unbinder sessions list
     """
+    from unbinder.jobs.sessions import SessionStore
     from unbinder.paths import Paths
-    from unbinder.sessions import SessionStore
 
     kept = SessionStore(Paths.from_env().sessions_dir).kept()
     if not kept:
@@ -47,8 +47,8 @@ def wipe_command(platform: str | None, wipe_all: bool) -> None:
 
         unbinder sessions wipe example-cn
     """
+    from unbinder.jobs.sessions import SessionStore
     from unbinder.paths import Paths
-    from unbinder.sessions import SessionStore
 
     if bool(platform) == wipe_all:
         raise BadInput("name one platform, or pass --all.", hint="unbinder sessions wipe --all")

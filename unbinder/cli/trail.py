@@ -153,16 +153,16 @@ def export(fmt: str, out: Path | None, show_number: bool) -> None:
 
         unbinder trail export --format json --out trail.json
     """
+    from unbinder.fsio import replace_atomically
     from unbinder.trail import Trail, default_anchor
     from unbinder.trail.export import export_document
-    from unbinder.trail.fsio import replace_atomically
 
     with Trail.open(_trail_dir(), get_passphrase(), anchor=default_anchor()) as opened:
         _echo_warnings(opened.warnings)
         reveal = ask_number() if show_number else None
         if fmt == "html":
-            from unbinder.lang import default_lang
-            from unbinder.report import build_report, render_html
+            from unbinder.i18n.lang import default_lang
+            from unbinder.jobs.report import build_report, render_html
 
             document = build_report(opened, all_runs=True, reveal=reveal, lang=default_lang())
             text = render_html(document)

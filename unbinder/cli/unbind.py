@@ -10,7 +10,7 @@ from unbinder.cli.options import lang_option
 from unbinder.errors import ExitCode
 
 if TYPE_CHECKING:
-    from unbinder.unbind import ActionResult
+    from unbinder.jobs.unbind import ActionResult
 
 
 @click.command()
@@ -70,14 +70,14 @@ def unbind(
         unbinder unbind example-cn --phone "+86 138 0013 8000" --new-phone "+86 139 0013 9000"
         unbinder unbind example-intl --phone "+1 202 555 0123" --mode unbind --dry-run
     """
+    from unbinder.browser.replica import Replica
     from unbinder.cli.passphrase import open_trail
-    from unbinder.human import ConsoleHuman
-    from unbinder.lang import resolve_lang
+    from unbinder.engine.human import ConsoleHuman
+    from unbinder.i18n.lang import resolve_lang
+    from unbinder.jobs.unbind import NoWebFlow, unbind_platform
     from unbinder.paths import Paths
     from unbinder.phone import parse_phone
-    from unbinder.recipe import find_recipe
-    from unbinder.replica import Replica
-    from unbinder.unbind import NoWebFlow, unbind_platform
+    from unbinder.recipe.model import find_recipe
 
     lang = resolve_lang(lang)
     phone = parse_phone(old, region)

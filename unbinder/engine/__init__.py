@@ -10,11 +10,11 @@ from unbinder.engine.runner import FlowInput, FlowRun
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
-    from unbinder.browser import BrowserSession, GuardedContext
-    from unbinder.human import Human
+    from unbinder.browser.launch import BrowserSession, GuardedContext
+    from unbinder.browser.replica import Replica
+    from unbinder.engine.human import Human
     from unbinder.phone import PhoneNumber
-    from unbinder.recipe import LoadedRecipe
-    from unbinder.replica import Replica
+    from unbinder.recipe.model import LoadedRecipe
 
 __all__ = [
     "Evidence",

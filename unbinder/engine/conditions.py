@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from unbinder.engine.locate import Locate, plain_locator, text_locator, wait_state
-from unbinder.recipe import Condition, ResponseMatch, VarMatch
+from unbinder.recipe.model import Condition, ResponseMatch, VarMatch
 from unbinder.redact import redact
 
 if TYPE_CHECKING:

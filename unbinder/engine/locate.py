@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from unbinder.recipe import Alternative
+from unbinder.recipe.model import Alternative
 
 if TYPE_CHECKING:
     from playwright.async_api import FrameLocator, Locator, Page

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from unbinder.guard import BlockedRequest
+from unbinder.browser.guard import BlockedRequest
 
 # Check flows end in one of the first six; change/unbind flows end `done` when every step ran
 # (their result is then read by the verify flow), or `not_done` when the user declined.

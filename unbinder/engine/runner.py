@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from unbinder.engine.conditions import Conditions, Match, PageWatch, json_at, url_matches
+from unbinder.engine.human import ConfirmRequest, Handoff, Human, NoScript
 from unbinder.engine.locate import Interrupted, Locate, SelectorTimeout, wait_state
 from unbinder.engine.outcome import VERDICTS, Evidence, Outcome, Screenshot, StepFailure
-from unbinder.human import ConfirmRequest, Handoff, Human, NoScript
 from unbinder.phone import PhoneNumber
-from unbinder.recipe import (
+from unbinder.recipe.model import (
     Condition,
     Flow,
     LoadedRecipe,
@@ -34,7 +34,7 @@ from unbinder.redact import redact
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page
 
-    from unbinder.guard import DomainGuard
+    from unbinder.browser.guard import DomainGuard
 
 DEFAULT_STEP_TIMEOUT = 10.0
 QUICK_CHECK = 2.0  # seconds for an instant look at the page

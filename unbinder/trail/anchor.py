@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from unbinder import fsio
 from unbinder.errors import BadInput, StorageError
-from unbinder.trail import fsio
 from unbinder.trail.log import Frame
 
 ANCHOR_ENV = "UNBINDER_ANCHOR"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 
+from unbinder import fsio
 from unbinder.errors import BadInput, StorageError, TamperedError
-from unbinder.trail import fsio
 from unbinder.trail.keys import NONCE_LENGTH, TrailKeys
 
 MAGIC = b"UNBBLOB1"

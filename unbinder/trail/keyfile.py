@@ -21,8 +21,9 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+from unbinder import fsio
 from unbinder.errors import AuthError, BadInput, UnbinderError
-from unbinder.trail import fsio, kdf
+from unbinder.trail import kdf
 from unbinder.trail.keys import MASTER_LENGTH, NONCE_LENGTH, TRAIL_ID_LENGTH, MasterKey
 
 FORMAT = "unbinder.trail.key/1"

@@ -30,11 +30,11 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 
-from unbinder import __version__, redact
+from unbinder import __version__, fsio, redact
 from unbinder.errors import AuthError, BadInput, StorageError, TamperedError
 from unbinder.paths import Paths, private_dir
 from unbinder.phone import PhoneNumber
-from unbinder.trail import blobs, fsio, kdf, keyfile, log, records
+from unbinder.trail import blobs, kdf, keyfile, log, records
 from unbinder.trail.anchor import Anchor, AnchorState, check, default_anchor
 from unbinder.trail.keys import MAC_LENGTH, MasterKey
 from unbinder.trail.log import Problem, Scan

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from unbinder.errors import RecipeError
 from unbinder.paths import fixtures_dir
-from unbinder.recipe import (
+from unbinder.recipe.model import (
     FLOW_NAMES,
     PHONE_FIELDS,
     PLACEHOLDER,
@@ -128,7 +128,7 @@ class _Checker:
 
     def _known_selector(self, loc: tuple[Any, ...], name: str | None) -> None:
         if name is not None and name not in self.recipe.selectors:
-            from unbinder.recipe import _did_you_mean
+            from unbinder.recipe.model import _did_you_mean
 
             self.error(
                 loc,
@@ -379,8 +379,8 @@ class _Checker:
                 "scaffolds one for a new platform)",
             )
             return
-        from unbinder.recipe import nearest_line
-        from unbinder.replica import load_spec_with_lines, pages_used
+        from unbinder.browser.replica import load_spec_with_lines, pages_used
+        from unbinder.recipe.model import nearest_line
 
         try:
             spec, lines = load_spec_with_lines(replica_file)
@@ -389,7 +389,7 @@ class _Checker:
             return
         for index, test in enumerate(self.recipe.tests):
             if test.scenario not in spec.scenarios:
-                from unbinder.recipe import _did_you_mean
+                from unbinder.recipe.model import _did_you_mean
 
                 self.error(
                     ("tests", index, "scenario"),

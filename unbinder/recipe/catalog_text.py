@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from unbinder.catalog import Entry, FlowInfo, command, word
-from unbinder.lang import display_width, pad
+from unbinder.i18n.lang import display_width, pad
+from unbinder.recipe.catalog import Entry, FlowInfo, command, word
 
 
 def _label(key: str, lang: str) -> str:

@@ -6,7 +6,7 @@ each click, fill, select and Enter as the element's role, accessible name, label
 text, test id and css. What the pages were (HTML snapshots) and what went over the wire (a HAR
 built in memory from the context's requests: no raw file ever reaches disk) are kept in memory.
 
-When the contributor is done, `save_recording` scrubs everything with unbinder/scrub.py (the
+When the contributor is done, `save_recording` scrubs everything with unbinder/contrib/scrub.py (the
 contributor's number in every form, anything typed, cookies, tokens, emails...), checks each file
 again with `find_leaks`, and writes `recorded/` next to the replica: `NN-page.html` snapshots,
 `session.har` and `steps.yaml`, the drafted selectors and steps ready to paste into the recipe.
@@ -30,15 +30,15 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from unbinder.contrib.scrub import Scrubber, find_har_leaks, find_leaks
 from unbinder.errors import BadInput, UnknownPlatform
 from unbinder.phone import PhoneNumber, parse_phone
-from unbinder.scrub import Scrubber, find_har_leaks, find_leaks
 
 if TYPE_CHECKING:
     from playwright.async_api import Frame, Page, Request
 
-    from unbinder.browser import BrowserSession
-    from unbinder.guard import BlockedRequest, RequestHandler
+    from unbinder.browser.guard import BlockedRequest, RequestHandler
+    from unbinder.browser.launch import BrowserSession
 
 SNAPSHOT_DELAY = 0.6  # seconds after an action before the page is saved (let it render)
 TEXT_TYPES = ("html", "json", "text/plain", "xml", "x-www-form-urlencoded")
@@ -663,9 +663,9 @@ def recording_domains(
 
     The recipe's domains when it exists (the URL must be inside them), else the URL's host.
     """
-    from unbinder.guard import host_allowed
-    from unbinder.recipe import find_recipe
-    from unbinder.scaffold import check_domain, check_id
+    from unbinder.browser.guard import host_allowed
+    from unbinder.contrib.scaffold import check_domain, check_id
+    from unbinder.recipe.model import find_recipe
 
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -724,7 +724,7 @@ def record_interactively(
     ask: Callable[[str], str] = input,
 ) -> Saved:
     """`unbinder recipes record`: a visible browser, a person doing the flow, scrubbed files."""
-    from unbinder.browser import BrowserSession
+    from unbinder.browser.launch import BrowserSession
     from unbinder.redact import register
 
     domains, recipe_region = recording_domains(platform_id, url, extra_domains)

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any
 from unbinder import __version__
 from unbinder.engine import Outcome, run_flow
 from unbinder.phone import PhoneNumber
-from unbinder.recipe import LoadedRecipe
+from unbinder.recipe.model import LoadedRecipe
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
-    from unbinder.browser import BrowserSession, GuardedContext
-    from unbinder.human import Human
-    from unbinder.replica import Replica
-    from unbinder.throttle import Throttle
+    from unbinder.browser.launch import BrowserSession, GuardedContext
+    from unbinder.browser.replica import Replica
+    from unbinder.engine.human import Human
+    from unbinder.jobs.throttle import Throttle
     from unbinder.trail import Run, Trail
 
 SCHEMA = "unbinder.audit/1"

@@ -21,7 +21,7 @@ class Check:
 
 
 def _browser_checks() -> list[Check]:
-    from unbinder.browser import find_browser
+    from unbinder.browser.launch import find_browser
     from unbinder.errors import NoBrowser
 
     try:
@@ -41,7 +41,7 @@ def _browser_checks() -> list[Check]:
 async def _launch_once(info: object) -> None:
     from playwright.async_api import async_playwright
 
-    from unbinder.browser import BrowserInfo, launch
+    from unbinder.browser.launch import BrowserInfo, launch
 
     assert isinstance(info, BrowserInfo)
     async with async_playwright() as pw:
@@ -65,7 +65,7 @@ def _data_dir_check() -> Check:
 
 
 def _recipe_checks() -> list[Check]:
-    from unbinder.recipe import load_all_report
+    from unbinder.recipe.model import load_all_report
 
     loaded, failures = load_all_report()
     checks = [

@@ -18,19 +18,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from unbinder import redact
+from unbinder.engine.human import ConfirmRequest, Handoff, Human, StepRunner
 from unbinder.errors import BadInput
-from unbinder.human import ConfirmRequest, Handoff, Human, StepRunner
 from unbinder.phone import PhoneNumber, masked_matches
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
-    from unbinder.browser import BrowserSession
+    from unbinder.browser.launch import BrowserSession
+    from unbinder.browser.replica import Replica
     from unbinder.engine import Outcome
+    from unbinder.jobs.sessions import SessionStore
     from unbinder.paths import Paths
-    from unbinder.recipe import LoadedRecipe
-    from unbinder.replica import Replica
-    from unbinder.sessions import SessionStore
+    from unbinder.recipe.model import LoadedRecipe
     from unbinder.trail import Run, Trail
 
 MODES = ("change", "unbind")
@@ -465,8 +465,8 @@ def unbind_platform(
     lang: str = "en",
 ) -> ActionResult:
     """What `unbinder unbind` does: a browser, a trail run, `run_unbind`, the run sealed."""
-    from unbinder.browser import BrowserSession
-    from unbinder.sessions import KEY_PURPOSE, SessionStore
+    from unbinder.browser.launch import BrowserSession
+    from unbinder.jobs.sessions import KEY_PURPOSE, SessionStore
 
     mode = resolve_mode(mode, new_phone, phone)
     check_flows(loaded, mode, lang)

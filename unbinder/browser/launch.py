@@ -1,6 +1,7 @@
 """Find a Chromium on this machine and launch it through Playwright.
 
-Discovery order (the Makefile's set-up uses the same order through `python -m unbinder.browser`):
+Discovery order (the Makefile's set-up uses the same order, through
+`python -m unbinder.browser.launch`):
 1. `UNBINDER_BROWSER` (a path to a Chromium or Chrome executable),
 2. Playwright's own downloaded Chromium (`PLAYWRIGHT_BROWSERS_PATH` or its default cache),
 3. the system's Chromium or Chrome (`chromium`, `chromium-browser`, `google-chrome`, app bundles).
@@ -24,7 +25,7 @@ from unbinder.errors import NoBrowser
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Playwright
 
-    from unbinder.guard import DomainGuard
+    from unbinder.browser.guard import DomainGuard
 
 # Playwright disables Chromium features with one --disable-features switch, and Chromium keeps only
 # the last such switch: ours must repeat Playwright's list (1.65) to add to it.
@@ -212,7 +213,7 @@ async def launch(
 
 
 def _main(argv: list[str]) -> int:
-    """`python -m unbinder.browser`: print the browser found, for the Makefile's set-up."""
+    """`python -m unbinder.browser.launch`: print the browser found, for the Makefile's set-up."""
     try:
         info = find_browser()
     except NoBrowser as exc:
@@ -227,11 +228,11 @@ class BrowserSession:
     """One Playwright, one browser, one blackhole proxy; guarded contexts on demand.
 
     Use as `async with BrowserSession() as session:`. Every context it opens is isolated (its own
-    cookies and storage) and can reach only its recipe's domains (see unbinder/guard.py).
+    cookies and storage) and can reach only its recipe's domains (see unbinder/browser/guard.py).
     """
 
     def __init__(self, *, headless: bool = True, info: BrowserInfo | None = None) -> None:
-        from unbinder.guard import Blackhole
+        from unbinder.browser.guard import Blackhole
 
         self.headless = headless
         self.info = info
@@ -282,7 +283,7 @@ class BrowserSession:
         storage_state: dict[str, object] | None = None,
     ) -> GuardedContext:
         """A fresh context that may reach only `domains`; `serve` answers requests offline."""
-        from unbinder.guard import DomainGuard, install_route_guard
+        from unbinder.browser.guard import DomainGuard, install_route_guard
 
         if self.browser is None:
             raise RuntimeError("BrowserSession.open_context before start()")

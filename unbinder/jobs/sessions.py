@@ -89,7 +89,7 @@ class SessionStore:
 
     def save(self, platform: str, state: dict[str, Any]) -> Path:
         """Encrypt and write `state` (atomically: temp file, fsync, rename)."""
-        from unbinder.trail.fsio import replace_atomically
+        from unbinder.fsio import replace_atomically
 
         path = self.path(platform)
         private_dir(self.directory)

@@ -34,7 +34,7 @@ class BrowserThread:
 
         async def call() -> T:
             if self._session is None:
-                from unbinder.browser import BrowserSession
+                from unbinder.browser.launch import BrowserSession
 
                 session = BrowserSession()
                 await session.start()
@@ -100,7 +100,7 @@ class RecipeFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         from unbinder.errors import RecipeError
-        from unbinder.recipe import load_recipe_file
+        from unbinder.recipe.model import load_recipe_file
 
         try:
             loaded = load_recipe_file(self.path)
@@ -141,7 +141,7 @@ class RecipeItem(pytest.Item):
         self.index = index
 
     def runtest(self) -> None:
-        from unbinder.recipe_tests import run_test
+        from unbinder.contrib.recipe_tests import run_test
 
         test = self.loaded.recipe.tests[self.index]
         result = shared_browser().run(

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING
 
 from unbinder.engine.outcome import VERDICTS, Outcome
 from unbinder.errors import BadInput, RecipeError
-from unbinder.recipe import LoadedRecipe, recipe_problems
+from unbinder.recipe.model import LoadedRecipe, recipe_problems
 
 if TYPE_CHECKING:
-    from unbinder.browser import BrowserSession
-    from unbinder.human import Human
+    from unbinder.browser.launch import BrowserSession
+    from unbinder.browser.replica import Replica
+    from unbinder.engine.human import Human
     from unbinder.phone import PhoneNumber
-    from unbinder.replica import Replica
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def check_live(
     replica: Replica | None = None,
 ) -> Outcome:
     """`run_live` in its own browser (visible with `headed`, for captchas and the like)."""
-    from unbinder.browser import BrowserSession
+    from unbinder.browser.launch import BrowserSession
 
     check_flow_allowed(loaded, allow_side_effects)
 

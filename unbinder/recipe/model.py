@@ -27,9 +27,9 @@ from pydantic import (
 
 from unbinder.errors import RecipeError, UnknownPlatform
 from unbinder.paths import recipes_dir
-from unbinder.safe_yaml import MAX_BYTES as MAX_RECIPE_BYTES
-from unbinder.safe_yaml import YamlProblem as _Problem
-from unbinder.safe_yaml import compose as _compose
+from unbinder.recipe.safe_yaml import MAX_BYTES as MAX_RECIPE_BYTES
+from unbinder.recipe.safe_yaml import YamlProblem as _Problem
+from unbinder.recipe.safe_yaml import compose as _compose
 
 MAX_STEP_TIMEOUT = 120.0
 MAX_FLOW_TIMEOUT = 900.0

@@ -21,7 +21,7 @@ from typing import Any
 
 from unbinder.errors import BadInput, RecipeError, UnknownPlatform
 from unbinder.paths import recipes_dir
-from unbinder.safe_yaml import MAX_BYTES, YamlProblem, compose
+from unbinder.recipe.safe_yaml import MAX_BYTES, YamlProblem, compose
 
 SCHEMA = "unbinder.recipes/1"
 # Kept equal to the Literals in recipe.py by a test (importing recipe.py here would cost the

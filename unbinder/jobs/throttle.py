@@ -103,7 +103,7 @@ class Throttle:
 
 def _write_private(path: Path, text: str) -> None:
     """Write a 0600 file atomically (temp file, fsync, rename) in a private directory."""
-    from unbinder.trail.fsio import replace_atomically
+    from unbinder.fsio import replace_atomically
 
     private_dir(path.parent)
     replace_atomically(path, text.encode("utf-8"))

@@ -26,13 +26,13 @@ from unbinder.errors import RecipeError
 from unbinder.paths import Paths, fixtures_dir
 
 if TYPE_CHECKING:
-    from unbinder.audit import AuditEvent, AuditResult
-    from unbinder.browser import BrowserSession
+    from unbinder.browser.launch import BrowserSession
+    from unbinder.browser.replica import Replica
+    from unbinder.jobs.audit import AuditEvent, AuditResult
+    from unbinder.jobs.unbind import ActionResult
     from unbinder.phone import PhoneNumber
-    from unbinder.recipe import HumanScript, LoadedRecipe
-    from unbinder.replica import Replica
+    from unbinder.recipe.model import HumanScript, LoadedRecipe
     from unbinder.trail import Trail, VerifyReport
-    from unbinder.unbind import ActionResult
 
 DEMO_FILE = "demo.yaml"
 REPORT_NAME = "report.html"
@@ -136,7 +136,7 @@ class _Demo:
 
     def replica(self, loaded: LoadedRecipe) -> Replica:
         """Each platform's one replica, loaded when first asked for (manual ones have none)."""
-        from unbinder.replica import Replica
+        from unbinder.browser.replica import Replica
 
         if loaded.id not in self.replicas:
             scenario = self.plan.scenarios.get(loaded.id, "default")
@@ -146,7 +146,7 @@ class _Demo:
     async def audit(
         self, session: BrowserSession, trail: Trail, phone: PhoneNumber, ids: list[str]
     ) -> AuditResult:
-        from unbinder.audit import AuditOptions, record_result, run_audit, start_trail_run
+        from unbinder.jobs.audit import AuditOptions, record_result, run_audit, start_trail_run
 
         chosen = [self.recipes[i] for i in ids]
         options = AuditOptions(allow_side_effects=self.plan.allow_side_effects, lang=self.lang)
@@ -171,9 +171,9 @@ class _Demo:
         self, session: BrowserSession, trail: Trail, phone: PhoneNumber, spec: DemoChange
     ) -> ActionResult:
         """The scripted change, through the unbind library, on the audit's own replica."""
-        from unbinder.human import ScriptedHuman
+        from unbinder.engine.human import ScriptedHuman
+        from unbinder.jobs.unbind import run_unbind, start_unbind_run
         from unbinder.phone import parse_phone
-        from unbinder.unbind import run_unbind, start_unbind_run
 
         loaded = self.recipes[spec.platform]
         human = ScriptedHuman(_human_script(loaded, spec.human_from_test), lang=self.lang)
@@ -218,10 +218,10 @@ def run_demo(
     import asyncio
 
     from unbinder import redact
-    from unbinder.browser import BrowserSession
+    from unbinder.browser.launch import BrowserSession
+    from unbinder.jobs.report import build_report, render_html, write_report
     from unbinder.phone import parse_phone
-    from unbinder.recipe import find_recipe
-    from unbinder.report import build_report, render_html, write_report
+    from unbinder.recipe.model import find_recipe
     from unbinder.trail import Trail
 
     began = time.monotonic()

@@ -14,11 +14,11 @@ from typing import Any
 
 import yaml
 
+from unbinder.browser.replica import Replica
 from unbinder.engine import Outcome, run_flow
-from unbinder.human import ScriptedHuman
+from unbinder.engine.human import ScriptedHuman
 from unbinder.phone import parse_phone
-from unbinder.recipe import LoadedRecipe, RecipeTest
-from unbinder.replica import Replica
+from unbinder.recipe.model import LoadedRecipe, RecipeTest
 
 
 @dataclass
@@ -246,7 +246,7 @@ async def run_tests_async(
     recipes: Iterable[LoadedRecipe], *, concurrency: int = 4, fixtures: Path | None = None
 ) -> list[TestResult]:
     """Every embedded test of `recipes`, a few at a time in one browser."""
-    from unbinder.browser import BrowserSession
+    from unbinder.browser.launch import BrowserSession
 
     cases = select_tests(recipes)
     results: list[TestResult | None] = [None] * len(cases)

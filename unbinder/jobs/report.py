@@ -29,17 +29,17 @@ from typing import TYPE_CHECKING, Any
 
 from unbinder import __version__
 from unbinder.errors import BadInput, UnbinderError
-from unbinder.lang import LANGS
+from unbinder.i18n.lang import LANGS
 from unbinder.trail.records import RecordType, format_time, now
 
 if TYPE_CHECKING:
     from unbinder.phone import PhoneNumber
-    from unbinder.recipe import LoadedRecipe
+    from unbinder.recipe.model import LoadedRecipe
     from unbinder.trail import Trail
 
 SCHEMA = "unbinder.report/1"
 FORMATS = ("html", "json")
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 SCHEMA_FILE = TEMPLATE_DIR / "report.schema.json"
 
 # A platform's state for a number, and which states end the matter.
@@ -258,7 +258,7 @@ def fingerprint(seq: int, mac: str) -> str:
 
 def recipe_lookup() -> RecipeLookup:
     """Recipes by id, for names in the report's language and manual steps (None: unknown)."""
-    from unbinder.recipe import find_recipe
+    from unbinder.recipe.model import find_recipe
 
     found: dict[str, LoadedRecipe | None] = {}
 
@@ -688,7 +688,7 @@ def render(doc: dict[str, Any], fmt: str) -> str:
 
 def write_report(path: Path, text: str) -> None:
     """Write the report (mode 0600: it is evidence about a person), atomically."""
-    from unbinder.trail.fsio import replace_atomically
+    from unbinder.fsio import replace_atomically
 
     replace_atomically(path, text.encode("utf-8"))
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from unbinder.catalog import (
+from unbinder.i18n.lang import display_width
+from unbinder.phone import PhoneNumber
+from unbinder.recipe.catalog import (
     CATEGORIES,
     Catalog,
     Entry,
@@ -23,8 +25,6 @@ from unbinder.catalog import (
     word,
     words,
 )
-from unbinder.lang import display_width
-from unbinder.phone import PhoneNumber
 
 SCHEMA = "unbinder.plan/1"
 Variant = Literal["leaving", "recycled"]

@@ -1,0 +1,1 @@
+"""The browser: finding and launching Chromium, guarded contexts, the domain guard, replicas."""

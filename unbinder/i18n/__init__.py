@@ -1,0 +1,1 @@
+"""The user's language and the words shown in it."""
