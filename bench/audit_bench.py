@@ -32,7 +32,7 @@ from unbinder.browser.launch import BrowserSession, find_browser, launch_args
 from unbinder.browser.replica import Replica
 from unbinder.jobs.audit import AuditOptions, run_audit
 from unbinder.phone import parse_phone
-from unbinder.recipe.model import LoadedRecipe, load_recipe_file
+from unbinder.recipe.load import LoadedRecipe, load_recipe_file
 
 if TYPE_CHECKING:
     from playwright.async_api import Page

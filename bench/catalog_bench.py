@@ -30,7 +30,7 @@ COMMANDS = {
     "CLI + validate every recipe (pydantic)": [
         sys.executable,
         "-c",
-        "import unbinder.cli.app; from unbinder.recipe.model import load_all; load_all()",
+        "import unbinder.cli.app; from unbinder.recipe.load import load_all; load_all()",
     ],
 }
 

@@ -12,7 +12,7 @@ from unbinder.contrib.pytest_plugin import BrowserThread
 from unbinder.engine import Outcome, run_flow
 from unbinder.engine.human import Human
 from unbinder.phone import PhoneNumber, parse_phone
-from unbinder.recipe.model import LoadedRecipe, load_recipe_file
+from unbinder.recipe.load import LoadedRecipe, load_recipe_file
 
 PHONE = "+86 138 0013 8000"
 NEW_PHONE = "+86 139 0013 9000"

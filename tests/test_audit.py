@@ -22,7 +22,8 @@ from unbinder.jobs.audit import AuditOptions, AuditResult, run_audit
 from unbinder.jobs.throttle import Throttle
 from unbinder.paths import fixtures_dir, recipes_dir
 from unbinder.phone import parse_phone
-from unbinder.recipe.model import HumanScript, Step, find_recipe
+from unbinder.recipe.load import find_recipe
+from unbinder.recipe.model import HumanScript, Step
 
 PHONE = ["+86", "138", "0013", "8000"]
 DEMO = [

@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-import typing
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from unbinder.cli import cli
+from unbinder.errors import RecipeError
 from unbinder.i18n.lang import default_lang
 from unbinder.phone import parse_phone
 from unbinder.recipe import catalog
-from unbinder.recipe.model import Category, Status, load_all
+from unbinder.recipe.load import load_all
+from unbinder.vocab import CATEGORIES, FLOW_NAMES, RECIPE_STATUSES
 
 PAYBOX = """\
 # yaml-language-server: $schema=schema.json
@@ -588,18 +589,36 @@ def test_catalog_agrees_with_the_validated_recipes() -> None:
             assert entry.notes.get("zh-CN") == recipe.notes.get("zh-CN").strip()
 
 
-def test_catalog_knows_the_same_categories_and_statuses_as_the_models() -> None:
-    assert typing.get_args(Category) == catalog.CATEGORIES
-    assert typing.get_args(Status) == catalog.STATUSES
+@pytest.mark.parametrize(
+    ("line", "replacement", "message"),
+    [
+        ("category: payment", "category: casino", "unknown category 'casino'"),
+        ("status: unverified", "status: retired", "unknown status 'retired'"),
+    ],
+)
+def test_catalog_and_models_refuse_the_same_unknown_words(
+    tmp_path: Path, line: str, replacement: str, message: str
+) -> None:
+    from unbinder.recipe.load import recipe_problems
+
+    path = tmp_path / "paybox.yaml"
+    path.write_text(PAYBOX.replace(line, replacement), encoding="utf-8")
+    with pytest.raises(RecipeError, match=re.escape(message)):
+        catalog.read_entry(path)
+    problems = recipe_problems(path.read_text(encoding="utf-8"), path)
+    key = line.split(":", maxsplit=1)[0]
+    where = f"{path}:{PAYBOX.splitlines().index(line) + 1}: {key}: "
+    assert isinstance(problems, list)
+    assert any(p.startswith(where) for p in problems), problems
 
 
 def test_every_category_and_status_has_words_in_both_languages() -> None:
     words = catalog.words()
     for group, keys in (
-        ("categories", catalog.CATEGORIES),
-        ("statuses", catalog.STATUSES),
-        ("status_meaning", catalog.STATUSES),
-        ("flows", (*catalog.FLOW_NAMES, "manual")),
+        ("categories", CATEGORIES),
+        ("statuses", RECIPE_STATUSES),
+        ("status_meaning", RECIPE_STATUSES),
+        ("flows", (*FLOW_NAMES, "manual")),
         ("side_effects", catalog.SIDE_EFFECTS),
     ):
         for key in keys:
@@ -642,7 +661,7 @@ def test_plan_text_has_both_languages_everywhere() -> None:
 
 def test_the_test_catalog_is_made_of_valid_recipes() -> None:
     # The platforms above stand for real recipes: they must pass the real validation.
-    from unbinder.recipe.model import parse_recipe
+    from unbinder.recipe.load import parse_recipe
 
     for text in (PAYBOX, CHATAPP, GLOBO, SHOPUS, DEMO):
         parse_recipe(textwrap.dedent(text), Path("x.yaml"))

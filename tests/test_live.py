@@ -24,7 +24,7 @@ from unbinder.engine.outcome import Evidence, StepFailure
 from unbinder.errors import RecipeError
 from unbinder.phone import parse_phone
 from unbinder.recipe.lint import lint_file
-from unbinder.recipe.model import LoadedRecipe, load_recipe_file
+from unbinder.recipe.load import LoadedRecipe, load_recipe_file
 
 TODAY = dt.date(2025, 3, 14)
 PHONE = "+1 201-555-0123"  # the scaffold's made-up number for US

@@ -14,7 +14,8 @@ from unbinder.cli import cli
 from unbinder.contrib.pytest_plugin import BrowserThread
 from unbinder.paths import fixtures_dir, recipes_dir
 from unbinder.recipe.lint import lint_file
-from unbinder.recipe.model import json_schema, load_all
+from unbinder.recipe.load import load_all
+from unbinder.recipe.schema import json_schema
 
 EXAMPLE = recipes_dir() / "example-cn.yaml"
 

@@ -9,7 +9,7 @@ from unbinder.contrib import recipe_tests
 from unbinder.contrib.pytest_plugin import BrowserThread
 from unbinder.contrib.recipe_tests import run_test, step_loc
 from unbinder.contrib.scaffold import scaffold
-from unbinder.recipe.model import load_recipe_file
+from unbinder.recipe.load import load_recipe_file
 
 
 def _line_of(text: str, needle: str) -> int:

@@ -32,7 +32,7 @@ from unbinder.contrib.scrub import COOKIE
 from unbinder.engine import Outcome, run_flow
 from unbinder.errors import BadInput
 from unbinder.phone import parse_phone
-from unbinder.recipe.model import load_recipe_file
+from unbinder.recipe.load import load_recipe_file
 
 PHONE = parse_phone("+86 138 0013 8000")
 TYPED_NAME = "Zhang Sanfeng"

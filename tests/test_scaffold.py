@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from unbinder.cli import cli
 from unbinder.contrib.scaffold import FIXTURE_TEMPLATES, scaffold
-from unbinder.recipe.model import SCHEMA_HEADER, load_recipe_file, schema_text
+from unbinder.recipe.load import load_recipe_file
+from unbinder.recipe.schema import SCHEMA_HEADER, schema_text
 
 
 @pytest.fixture

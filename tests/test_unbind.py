@@ -17,7 +17,7 @@ from unbinder.engine.human import ScriptedHuman, recipe_script
 from unbinder.jobs.sessions import KEY_PURPOSE, SessionError, SessionStore
 from unbinder.jobs.unbind import ActionResult, run_unbind, start_unbind_run
 from unbinder.phone import PhoneNumber, masked_matches, parse_phone
-from unbinder.recipe.model import find_recipe
+from unbinder.recipe.load import find_recipe
 from unbinder.trail import Record, RecordType, Trail
 
 PASSPHRASE = "correct horse battery staple"

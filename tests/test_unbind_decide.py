@@ -17,7 +17,8 @@ from unbinder.jobs.unbind import (
     resolve_mode,
 )
 from unbinder.phone import PhoneNumber, parse_phone
-from unbinder.recipe.model import HumanScript, find_recipe
+from unbinder.recipe.load import find_recipe
+from unbinder.recipe.model import HumanScript
 
 OLD = parse_phone("+86 138 0013 8000")
 NEW = parse_phone("+86 139 0013 9000")

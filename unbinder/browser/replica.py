@@ -593,7 +593,7 @@ def load_spec(path: Path) -> ReplicaSpec:
 
 def load_spec_with_lines(path: Path) -> tuple[ReplicaSpec, dict[tuple[Any, ...], int]]:
     """A validated replica.yaml and its key paths' lines; errors name `file:line`."""
-    from unbinder.recipe.model import nearest_line, yaml_with_lines
+    from unbinder.recipe.load import nearest_line, yaml_with_lines
 
     try:
         text = path.read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from unbinder.errors import BadInput, ExitCode, StorageError
 if TYPE_CHECKING:
     from unbinder.jobs.audit import AuditOptions, AuditResult, PlatformResult
     from unbinder.phone import PhoneNumber
-    from unbinder.recipe.model import LoadedRecipe
+    from unbinder.recipe.load import LoadedRecipe
     from unbinder.trail import Run
 
 
@@ -120,7 +120,7 @@ def audit(
 def _choose(
     platforms: tuple[str, ...], only_region: str | None, fixtures: bool
 ) -> list[LoadedRecipe]:
-    from unbinder.recipe.model import select_recipes
+    from unbinder.recipe.load import select_recipes
 
     chosen = select_recipes(platforms, region=only_region, include_demo=fixtures)
     if not chosen:

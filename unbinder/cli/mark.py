@@ -41,7 +41,7 @@ def mark(
     from unbinder.cli.passphrase import open_trail
     from unbinder.jobs.mark import mark_result
     from unbinder.phone import parse_phone
-    from unbinder.recipe.model import find_recipe
+    from unbinder.recipe.load import find_recipe
 
     phone = parse_phone(old, region)
     new_phone = parse_phone(new, region) if new else None

@@ -161,7 +161,7 @@ def test_command(
     import asyncio
 
     from unbinder.contrib.recipe_tests import run_tests_async
-    from unbinder.recipe.model import load_all, select_recipes
+    from unbinder.recipe.load import load_all, select_recipes
 
     chosen = select_recipes(ids) if ids else load_all()
     results = asyncio.run(run_tests_async(chosen, concurrency=concurrency))
@@ -189,7 +189,7 @@ def _live_test(
     from unbinder.engine.human import ConsoleHuman
     from unbinder.errors import BadInput, Unreachable
     from unbinder.phone import parse_phone
-    from unbinder.recipe.model import find_recipe
+    from unbinder.recipe.load import find_recipe
     from unbinder.redact import redact, register
 
     if len(ids) != 1 or not phone:
@@ -258,7 +258,7 @@ def schema_command(write: bool) -> None:
         unbinder recipes schema --write
     """
     from unbinder.paths import recipes_dir
-    from unbinder.recipe.model import schema_text
+    from unbinder.recipe.schema import schema_text
 
     text = schema_text()
     if write:

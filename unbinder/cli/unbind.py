@@ -77,7 +77,7 @@ def unbind(
     from unbinder.jobs.unbind import NoWebFlow, unbind_platform
     from unbinder.paths import Paths
     from unbinder.phone import parse_phone
-    from unbinder.recipe.model import find_recipe
+    from unbinder.recipe.load import find_recipe
 
     lang = resolve_lang(lang)
     phone = parse_phone(old, region)

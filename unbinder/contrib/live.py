@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from unbinder.engine.outcome import VERDICTS, Outcome
 from unbinder.errors import BadInput, RecipeError
-from unbinder.recipe.model import LoadedRecipe, recipe_problems
+from unbinder.recipe.load import LoadedRecipe, recipe_problems
 
 if TYPE_CHECKING:
     from unbinder.browser.launch import BrowserSession

@@ -100,7 +100,7 @@ class RecipeFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         from unbinder.errors import RecipeError
-        from unbinder.recipe.model import load_recipe_file
+        from unbinder.recipe.load import load_recipe_file
 
         try:
             loaded = load_recipe_file(self.path)

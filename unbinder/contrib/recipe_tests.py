@@ -18,7 +18,8 @@ from unbinder.browser.replica import Replica
 from unbinder.engine import Outcome, run_flow
 from unbinder.engine.human import ScriptedHuman
 from unbinder.phone import parse_phone
-from unbinder.recipe.model import LoadedRecipe, RecipeTest
+from unbinder.recipe.load import LoadedRecipe
+from unbinder.recipe.model import RecipeTest
 
 
 @dataclass

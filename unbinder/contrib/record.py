@@ -665,7 +665,7 @@ def recording_domains(
     """
     from unbinder.browser.guard import host_allowed
     from unbinder.contrib.scaffold import check_domain, check_id
-    from unbinder.recipe.model import find_recipe
+    from unbinder.recipe.load import find_recipe
 
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -16,13 +16,10 @@ from typing import Any
 
 from unbinder.errors import BadInput
 from unbinder.paths import fixtures_dir, recipes_dir
-from unbinder.recipe.model import (
-    DOMAIN_PATTERN,
-    ID_PATTERN,
-    SCHEMA_HEADER,
-    recipe_problems,
-    schema_text,
-)
+from unbinder.recipe.load import recipe_problems
+from unbinder.recipe.model import DOMAIN_PATTERN
+from unbinder.recipe.names import ID_PATTERN
+from unbinder.recipe.schema import SCHEMA_HEADER, schema_text
 
 # Template name -> file written (relative to fixtures/<id>/), besides the recipe itself.
 FIXTURE_TEMPLATES = {

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from unbinder.browser.replica import Replica
     from unbinder.engine.human import Human
     from unbinder.phone import PhoneNumber
-    from unbinder.recipe.model import LoadedRecipe
+    from unbinder.recipe.load import LoadedRecipe
 
 __all__ = [
     "Evidence",

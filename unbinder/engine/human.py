@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from unbinder.recipe.model import HumanScript, LoadedRecipe, Localized, Step
+from unbinder.recipe.load import LoadedRecipe
+from unbinder.recipe.model import HumanScript, Localized, Step
 
 if TYPE_CHECKING:
     from playwright.async_api import Page

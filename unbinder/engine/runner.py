@@ -20,15 +20,8 @@ from unbinder.engine.human import ConfirmRequest, Handoff, Human, NoScript
 from unbinder.engine.locate import Interrupted, Locate, SelectorTimeout, wait_state
 from unbinder.engine.outcome import VERDICTS, Evidence, Outcome, Screenshot, StepFailure
 from unbinder.phone import PhoneNumber
-from unbinder.recipe.model import (
-    Condition,
-    Flow,
-    LoadedRecipe,
-    Localized,
-    ResponseMatch,
-    Rule,
-    Step,
-)
+from unbinder.recipe.load import LoadedRecipe
+from unbinder.recipe.model import Condition, Flow, Localized, ResponseMatch, Rule, Step
 from unbinder.redact import redact
 
 if TYPE_CHECKING:

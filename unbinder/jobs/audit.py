@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from unbinder import __version__
 from unbinder.engine import Outcome, run_flow
 from unbinder.phone import PhoneNumber
-from unbinder.recipe.model import LoadedRecipe
+from unbinder.recipe.load import LoadedRecipe
 
 if TYPE_CHECKING:
     from playwright.async_api import Page

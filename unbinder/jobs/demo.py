@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from unbinder.jobs.audit import AuditEvent, AuditResult
     from unbinder.jobs.unbind import ActionResult
     from unbinder.phone import PhoneNumber
-    from unbinder.recipe.model import HumanScript, LoadedRecipe
+    from unbinder.recipe.load import LoadedRecipe
+    from unbinder.recipe.model import HumanScript
     from unbinder.trail import Trail, VerifyReport
 
 DEMO_FILE = "demo.yaml"
@@ -221,7 +222,7 @@ def run_demo(
     from unbinder.browser.launch import BrowserSession
     from unbinder.jobs.report import build_report, render_html, write_report
     from unbinder.phone import parse_phone
-    from unbinder.recipe.model import find_recipe
+    from unbinder.recipe.load import find_recipe
     from unbinder.trail import Trail
 
     began = time.monotonic()

@@ -65,7 +65,7 @@ def _data_dir_check() -> Check:
 
 
 def _recipe_checks() -> list[Check]:
-    from unbinder.recipe.model import load_all_report
+    from unbinder.recipe.load import load_all_report
 
     loaded, failures = load_all_report()
     checks = [

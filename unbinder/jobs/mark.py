@@ -10,7 +10,7 @@ from unbinder.errors import BadInput
 
 if TYPE_CHECKING:
     from unbinder.phone import PhoneNumber
-    from unbinder.recipe.model import LoadedRecipe
+    from unbinder.recipe.load import LoadedRecipe
     from unbinder.trail import Trail
 
 MARK_STATUSES = ("changed", "unbound", "not_bound", "bound")

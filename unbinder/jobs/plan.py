@@ -15,16 +15,8 @@ from typing import Any, Literal
 
 from unbinder.i18n.lang import display_width
 from unbinder.phone import PhoneNumber
-from unbinder.recipe.catalog import (
-    CATEGORIES,
-    Catalog,
-    Entry,
-    Text,
-    command,
-    sort_key,
-    word,
-    words,
-)
+from unbinder.recipe.catalog import Catalog, Entry, Text, command, sort_key, word, words
+from unbinder.vocab import CATEGORIES
 
 SCHEMA = "unbinder.plan/1"
 Variant = Literal["leaving", "recycled"]
@@ -207,7 +199,7 @@ def _groups(entries: list[Entry], variant: Variant, lang: str) -> tuple[Group, .
     # Groups in order of their most harmful platform; equal harm keeps the order of
     # data/catalog.yaml (money and identity before the rest).
     known = list(words()["categories"])
-    rank = {
+    rank: dict[str, int] = {
         c: known.index(c) if c in known else len(known) + CATEGORIES.index(c) for c in CATEGORIES
     }
     order = sorted(by_category, key=lambda c: (-max(e.harm for e in by_category[c]), rank[c]))

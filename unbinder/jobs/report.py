@@ -34,7 +34,7 @@ from unbinder.trail.records import RecordType, format_time, now
 
 if TYPE_CHECKING:
     from unbinder.phone import PhoneNumber
-    from unbinder.recipe.model import LoadedRecipe
+    from unbinder.recipe.load import LoadedRecipe
     from unbinder.trail import Trail
 
 SCHEMA = "unbinder.report/1"
@@ -258,7 +258,7 @@ def fingerprint(seq: int, mac: str) -> str:
 
 def recipe_lookup() -> RecipeLookup:
     """Recipes by id, for names in the report's language and manual steps (None: unknown)."""
-    from unbinder.recipe.model import find_recipe
+    from unbinder.recipe.load import find_recipe
 
     found: dict[str, LoadedRecipe | None] = {}
 

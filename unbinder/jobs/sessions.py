@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +24,12 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from unbinder.errors import BadInput, StorageError, UnbinderError
 from unbinder.paths import private_dir
+from unbinder.recipe.names import ID_RE
 
 SUFFIX = ".session"
 MAGIC = b"unbinder-session/1\n"
 KEY_PURPOSE = "browser-session"  # the trail derives the session key for this purpose
 NONCE_LENGTH = 12
-_ID = re.compile(r"[a-z0-9][a-z0-9\-]{0,39}")
 
 
 class SessionError(UnbinderError):
@@ -55,7 +54,7 @@ class SessionStore:
         self._aead = ChaCha20Poly1305(key) if key is not None else None
 
     def path(self, platform: str) -> Path:
-        if not _ID.fullmatch(platform):
+        if not ID_RE.fullmatch(platform):
             raise BadInput(f"{platform!r} is not a platform id.", hint="Use an id like alipay.")
         return self.directory / f"{platform}{SUFFIX}"
 
@@ -127,7 +126,7 @@ class SessionStore:
         kept = []
         for path in sorted(self.directory.glob(f"*{SUFFIX}")):
             platform = path.name[: -len(SUFFIX)]
-            if not _ID.fullmatch(platform):
+            if not ID_RE.fullmatch(platform):
                 continue
             info = path.stat()
             saved = dt.datetime.fromtimestamp(info.st_mtime, dt.timezone.utc)

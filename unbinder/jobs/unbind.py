@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from unbinder.engine import Outcome
     from unbinder.jobs.sessions import SessionStore
     from unbinder.paths import Paths
-    from unbinder.recipe.model import LoadedRecipe
+    from unbinder.recipe.load import LoadedRecipe
     from unbinder.trail import Run, Trail
 
 MODES = ("change", "unbind")

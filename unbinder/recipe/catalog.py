@@ -1,18 +1,17 @@
 """The platform catalog: what each recipe covers, read fast, for `recipes list|show` and `plan`.
 
-Listing the catalog must feel instant, but validating a recipe through the pydantic models in
-`recipe.py` costs about half a second of imports and model building before the first file. The
-catalog therefore reads only the fields it shows (names, regions, category, harm, status, flows,
-side effects, notes, manual steps) with the same safe YAML loader (`safe_yaml.py`: plain data, no
-tags, no aliases) and checks their shape itself. It does not validate flow steps: that is
-`unbinder recipes lint`'s job (and `doctor` reports recipes that fail it). A test keeps the two
-readings in agreement for every shipped recipe.
+Listing the catalog must feel instant, but validating a recipe through the pydantic models
+(`model.py`, `load.py`) costs about half a second of imports and model building before the first
+file. The catalog therefore reads only the fields it shows (names, regions, category, harm,
+status, flows, side effects, notes, manual steps) with the same safe YAML loader (`safe_yaml.py`:
+plain data, no tags, no aliases) and checks their shape itself. It does not validate flow steps:
+that is `unbinder recipes lint`'s job (and `doctor` reports recipes that fail it). A test keeps
+the two readings in agreement for every shipped recipe.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -21,28 +20,11 @@ from typing import Any
 
 from unbinder.errors import BadInput, RecipeError, UnknownPlatform
 from unbinder.paths import recipes_dir
-from unbinder.recipe.safe_yaml import MAX_BYTES, YamlProblem, compose
+from unbinder.recipe.names import ID_RE, REGION_RE, did_you_mean
+from unbinder.recipe.safe_yaml import MAX_BYTES, YamlProblem, compose, nearest_line
+from unbinder.vocab import CATEGORIES, FLOW_NAMES, RECIPE_STATUSES
 
 SCHEMA = "unbinder.recipes/1"
-# Kept equal to the Literals in recipe.py by a test (importing recipe.py here would cost the
-# half second this module exists to save).
-CATEGORIES = (
-    "payment",
-    "bank",
-    "shopping",
-    "delivery",
-    "social",
-    "messaging",
-    "travel",
-    "government",
-    "email",
-    "search",
-    "video",
-    "work",
-    "other",
-)
-STATUSES = ("working", "degraded", "broken", "unverified")
-FLOW_NAMES = ("check", "verify", "change", "unbind")
 SIDE_EFFECTS = ("sends_sms", "notifies_owner", "destructive")
 # The commands that act on a platform, as the plan and `recipes show` print them. PHONE, OLD and
 # NEW stay placeholders: the number is never printed in full.
@@ -53,8 +35,6 @@ COMMANDS = {
     "mark": "unbinder mark {id} --phone {phone} --status changed",
     "show": "unbinder recipes show {id}",
 }
-_ID = re.compile(r"[a-z0-9][a-z0-9\-]{0,39}")
-_REGION = re.compile(r"[A-Z]{2}|GLOBAL")
 
 
 @dataclass(frozen=True)
@@ -186,10 +166,7 @@ def read_entry(path: Path) -> Entry:
     try:
         return _entry(data, path)
     except _Shape as shape:
-        key = shape.loc
-        while key and key not in lines:
-            key = key[:-1]
-        line = lines.get(key, 1)
+        line = nearest_line(lines, shape.loc)
         where = ".".join(str(p) for p in shape.loc) or "(top level)"
         raise RecipeError(f"{path}:{line}: {where}: {shape.message}") from None
 
@@ -197,10 +174,10 @@ def read_entry(path: Path) -> Entry:
 def _entry(data: Any, path: Path) -> Entry:
     top = _mapping(data, ())
     recipe_id = _str(top, "id")
-    if not _ID.fullmatch(recipe_id):
+    if not ID_RE.fullmatch(recipe_id):
         raise _Shape(("id",), f"{recipe_id!r} is not a recipe id (lower-case letters, digits, -)")
     regions = tuple(_str_list(top, "regions"))
-    if not regions or any(not _REGION.fullmatch(r) for r in regions):
+    if not regions or any(not REGION_RE.fullmatch(r) for r in regions):
         raise _Shape(("regions",), "regions are country codes (CN, US...) or GLOBAL")
     category = _str(top, "category", "other")
     if category not in CATEGORIES:
@@ -209,10 +186,10 @@ def _entry(data: Any, path: Path) -> Entry:
     if not isinstance(harm, int) or isinstance(harm, bool) or not 1 <= harm <= 5:
         raise _Shape(("harm",), "harm is a whole number from 1 to 5")
     status = _str(top, "status", "unverified")
-    if status not in STATUSES:
+    if status not in RECIPE_STATUSES:
         raise _Shape(("status",), f"unknown status {status!r}")
     last_verified = top.get("last_verified")
-    if isinstance(last_verified, dt.date):  # unquoted 2025-01-31, which recipe.py accepts too
+    if isinstance(last_verified, dt.date):  # unquoted 2025-01-31, which the models accept too
         last_verified = last_verified.isoformat()
     if last_verified is not None and not isinstance(last_verified, str):
         raise _Shape(("last_verified",), "expected a date as text ('2025-01-31') or null")
@@ -336,10 +313,7 @@ class Catalog:
         for problem in self.problems:
             if Path(problem.split(":", 1)[0]).stem == platform_id:
                 raise RecipeError(problem)
-        import difflib
-
-        close = difflib.get_close_matches(platform_id, [e.id for e in self.entries], n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(platform_id, [e.id for e in self.entries])
         raise UnknownPlatform(
             f"no recipe for platform {platform_id!r}{hint}.",
             hint="`unbinder recipes list` shows every platform.",
@@ -377,7 +351,7 @@ def find_entry(platform_id: str, directory: Path | None = None) -> Entry:
     """One platform's entry; reads only its file when the id names one."""
     directory = directory or recipes_dir()
     path = directory / f"{platform_id}.yaml"
-    if _ID.fullmatch(platform_id) and path.is_file():
+    if ID_RE.fullmatch(platform_id) and path.is_file():
         return read_entry(path)
     return load_catalog(directory).get(platform_id)
 
@@ -385,7 +359,7 @@ def find_entry(platform_id: str, directory: Path | None = None) -> Entry:
 def check_region(region: str) -> str:
     """A region code as recipes write it (CN, US... or GLOBAL), or BadInput."""
     value = region.strip().upper()
-    if not _REGION.fullmatch(value):
+    if not REGION_RE.fullmatch(value):
         raise BadInput(
             f"{region!r} is not a region.", hint="Use a two-letter country code (CN, US) or GLOBAL."
         )

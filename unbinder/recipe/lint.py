@@ -16,23 +16,18 @@ from urllib.parse import urlsplit
 
 from unbinder.errors import RecipeError
 from unbinder.paths import fixtures_dir
-from unbinder.recipe.model import (
-    FLOW_NAMES,
-    PHONE_FIELDS,
-    PLACEHOLDER,
-    Condition,
-    Flow,
-    LoadedRecipe,
-    Step,
-    recipe_problems,
-)
+from unbinder.recipe.load import LoadedRecipe, recipe_problems
+from unbinder.recipe.model import PHONE_FIELDS, PLACEHOLDER, Condition, Flow, Step
+from unbinder.recipe.names import did_you_mean
+from unbinder.recipe.safe_yaml import nearest_line
+from unbinder.vocab import CHANGE_STATUSES, CHECK_STATUSES, FLOW_NAMES, VERDICTS
 
-VERDICT_STATUSES = ("bound", "not_bound")
-FLOW_OUTCOMES = {
-    "check": ("bound", "not_bound", "needs_human", "rate_limited", "unknown", "error"),
-    "verify": ("bound", "not_bound", "needs_human", "rate_limited", "unknown", "error"),
-    "change": ("done", "not_done", "needs_human", "rate_limited", "unknown", "error"),
-    "unbind": ("done", "not_done", "needs_human", "rate_limited", "unknown", "error"),
+# What each flow may end with: a check or verify gives a verdict, a change or unbind is done.
+FLOW_OUTCOMES: dict[str, tuple[str, ...]] = {
+    "check": CHECK_STATUSES,
+    "verify": CHECK_STATUSES,
+    "change": CHANGE_STATUSES,
+    "unbind": CHANGE_STATUSES,
 }
 
 
@@ -128,12 +123,10 @@ class _Checker:
 
     def _known_selector(self, loc: tuple[Any, ...], name: str | None) -> None:
         if name is not None and name not in self.recipe.selectors:
-            from unbinder.recipe.model import _did_you_mean
-
             self.error(
                 loc,
                 f"selector {name!r} is not defined in `selectors`"
-                + (_did_you_mean(name, self.recipe.selectors) or "; add it there"),
+                + (did_you_mean(name, self.recipe.selectors) or "; add it there"),
             )
 
     # ------------------------------------------------------------------ flows
@@ -178,7 +171,7 @@ class _Checker:
                     "a needs_human rule must say its kind: add `kind: captcha` (or risk_control, "
                     "bot_wall, login, sms_code, identity, other)",
                 )
-            if rule.outcome in VERDICT_STATUSES:
+            if rule.outcome in VERDICTS:
                 verdicts.add(rule.outcome)
                 if rule.when.kind in ("not_", "hidden"):
                     self.error(
@@ -187,7 +180,7 @@ class _Checker:
                         "not the absence of something",
                     )
         if name == "check" and flow.detect and len(verdicts) < 2:
-            missing = {"bound", "not_bound"} - verdicts
+            missing = set(VERDICTS) - verdicts
             self.warn(
                 (*base, "detect"),
                 f"no rule gives {', '.join(sorted(missing))}: that verdict can never be reached",
@@ -247,7 +240,7 @@ class _Checker:
                     f"outcome {args.status!r} is not one a {flow} flow can end with "
                     f"(use one of: {', '.join(FLOW_OUTCOMES[flow])})",
                 )
-            if args.status in VERDICT_STATUSES and not _inside_if(loc):
+            if args.status in VERDICTS and not _inside_if(loc):
                 self.error(
                     key,
                     f"an `outcome: {args.status}` step needs evidence: put it in the `then` of an "
@@ -380,7 +373,6 @@ class _Checker:
             )
             return
         from unbinder.browser.replica import load_spec_with_lines, pages_used
-        from unbinder.recipe.model import nearest_line
 
         try:
             spec, lines = load_spec_with_lines(replica_file)
@@ -389,12 +381,10 @@ class _Checker:
             return
         for index, test in enumerate(self.recipe.tests):
             if test.scenario not in spec.scenarios:
-                from unbinder.recipe.model import _did_you_mean
-
                 self.error(
                     ("tests", index, "scenario"),
                     f"scenario {test.scenario!r} is not in {replica_file}"
-                    + _did_you_mean(test.scenario, spec.scenarios)
+                    + did_you_mean(test.scenario, spec.scenarios)
                     + f" (known: {', '.join(sorted(spec.scenarios))}); add it under `scenarios:`",
                 )
         folder = replica_file.parent

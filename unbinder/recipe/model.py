@@ -1,35 +1,29 @@
-"""Load, validate and model platform recipes; publish their JSON Schema.
+"""The recipe models: what a recipe may say, as frozen pydantic models.
 
 A recipe is a YAML file (`recipes/<id>.yaml`) describing, for one platform, how to find out
-whether a number is still bound and how to change or remove the binding. This module is the only
-place where recipe dicts exist: it loads YAML safely (no tags beyond plain data, no anchors or
-aliases, bounded size and depth), validates it against the models below, and hands out frozen
-models. Every error names `file:line`.
+whether a number is still bound and how to change or remove the binding. `load.py` reads the file
+safely and validates it against these models (errors name `file:line`); `schema.py` publishes
+them as the JSON Schema editors use. Everything downstream gets these frozen models, never dicts.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from unbinder.errors import RecipeError, UnknownPlatform
-from unbinder.paths import recipes_dir
-from unbinder.recipe.safe_yaml import MAX_BYTES as MAX_RECIPE_BYTES
-from unbinder.recipe.safe_yaml import YamlProblem as _Problem
-from unbinder.recipe.safe_yaml import compose as _compose
+from unbinder.recipe.names import DATE_RE, ID_PATTERN, REGION_RE, did_you_mean
+from unbinder.vocab import (
+    BLOCKERS,
+    FLOW_NAMES,
+    Category,
+    CheckStatus,
+    FlowName,
+    HumanKind,
+    RecipeStatus,
+)
 
 MAX_STEP_TIMEOUT = 120.0
 MAX_FLOW_TIMEOUT = 900.0
@@ -37,31 +31,8 @@ MAX_HUMAN_TIMEOUT = 1800.0
 MAX_RETRIES = 5
 MAX_TOTAL_BACKOFF = 600.0  # seconds an audit may wait on one platform's rate limits
 LOCAL_SUFFIXES = ("localhost", "local", "internal", "lan", "home.arpa")
-SCHEMA_URL = "https://unbinder.dev/schema/recipe.json"
-# The first line of every recipe: editors with the YAML language server complete and check it.
-SCHEMA_HEADER = "# yaml-language-server: $schema=schema.json"
-ID_PATTERN = r"^[a-z0-9][a-z0-9\-]{0,39}$"
 DOMAIN_PATTERN = r"[a-z0-9\-]+(\.[a-z0-9\-]+)+"
 
-Status = Literal["working", "degraded", "broken", "unverified"]
-CheckStatus = Literal["bound", "not_bound", "needs_human", "rate_limited", "unknown", "error"]
-HumanKind = Literal["captcha", "sms_code", "login", "risk_control", "identity", "bot_wall", "other"]
-Category = Literal[
-    "payment",
-    "bank",
-    "shopping",
-    "delivery",
-    "social",
-    "messaging",
-    "travel",
-    "government",
-    "email",
-    "search",
-    "video",
-    "work",
-    "other",
-]
-FLOW_NAMES = ("check", "verify", "change", "unbind")
 LOCALES = ("en", "zh-CN")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-zA-Z0-9_]+)\}")
 PHONE_FIELDS = ("e164", "national", "national_digits", "country_code", "masked")
@@ -386,7 +357,7 @@ class Step(_StepBase):
         actions = [k for k in data if k in STEP_KINDS]
         unknown = [k for k in data if k not in STEP_KINDS and k not in _StepBase.model_fields]
         if unknown:
-            hint = _did_you_mean(str(unknown[0]), STEP_KINDS)
+            hint = did_you_mean(str(unknown[0]), STEP_KINDS)
             raise ValueError(f"unknown step {unknown[0]!r}{hint}")
         if len(actions) != 1:
             raise ValueError(
@@ -414,13 +385,6 @@ class Step(_StepBase):
             return f"{self.action} {args}"
         target = getattr(args, "target", None) or getattr(args, "url", None) or ""
         return f"{self.action} {target}".strip()
-
-
-def _did_you_mean(word: str, options: Iterable[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(word, list(options), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 # --------------------------------------------------------------------------- flows
@@ -451,7 +415,7 @@ class Rule(_Model):
     @property
     def is_blocker(self) -> bool:
         """Captchas, risk control, rate limits and bot walls win over verdicts."""
-        return self.outcome in ("needs_human", "rate_limited")
+        return self.outcome in BLOCKERS
 
 
 class Flow(_Model):
@@ -543,7 +507,7 @@ class HumanScript(_Model):
 
 class RecipeTest(_Model):
     name: str
-    flow: Literal["check", "verify", "change", "unbind"] = "check"
+    flow: FlowName = "check"
     scenario: str = "default"
     phone: str
     new_phone: str | None = None
@@ -563,7 +527,7 @@ class Recipe(_Model):
     harm: int = Field(default=3, ge=1, le=5, description="5: money or identity at stake")
     homepage: str
     domains: list[str] = Field(default_factory=list)
-    status: Status = "unverified"
+    status: RecipeStatus = "unverified"
     last_verified: str | None = None
     maintainers: list[str] = Field(default_factory=list)
     demo: bool = Field(default=False, description="a built-in offline demo platform")
@@ -589,7 +553,7 @@ class Recipe(_Model):
         # YAML reads an unquoted 2025-06-01 as a date: accept it as people write it.
         if isinstance(value, dt.date):
             return value.isoformat()
-        if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if isinstance(value, str) and not DATE_RE.fullmatch(value):
             raise ValueError(f"{value!r} is not a date: write YYYY-MM-DD (or null)")
         return value
 
@@ -597,7 +561,7 @@ class Recipe(_Model):
     @classmethod
     def _regions(cls, value: list[str]) -> list[str]:
         for r in value:
-            if not re.fullmatch(r"[A-Z]{2}|GLOBAL", r):
+            if not REGION_RE.fullmatch(r):
                 raise ValueError(f"{r!r} is not a region (use CN, US, GB... or GLOBAL)")
         return value
 
@@ -655,236 +619,3 @@ def _local_host(host: str) -> bool:
 # Recursive models need their forward references resolved.
 for _model in (Condition, IfArgs, RetryArgs, Step, Flow, HumanScript):
     _model.model_rebuild()
-
-
-# --------------------------------------------------------------------------- loading
-
-
-@dataclass(frozen=True)
-class LoadedRecipe:
-    """A validated recipe with where it came from."""
-
-    recipe: Recipe
-    path: Path
-    digest: str  # sha256 of the file, first 12 hex digits: the recipe's version
-    lines: dict[tuple[Any, ...], int]
-
-    @property
-    def id(self) -> str:
-        return self.recipe.id
-
-    def line_of(self, loc: Iterable[Any]) -> int:
-        """The line of the nearest known key on the path `loc` (1-based)."""
-        key = tuple(loc)
-        while key:
-            if key in self.lines:
-                return self.lines[key]
-            key = key[:-1]
-        return 1
-
-
-def yaml_with_lines(text: str, path: Path) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """Safe-load YAML the way recipes are loaded, plus a map from key paths to lines.
-
-    For the other YAML files contributors write (replica.yaml); errors say `file:line: ...`.
-    """
-    try:
-        return _compose(text)
-    except _Problem as problem:
-        raise RecipeError(f"{path}:{problem.line}: {problem.message}") from None
-
-
-def nearest_line(lines: dict[tuple[Any, ...], int], loc: Iterable[Any]) -> int:
-    """The line of the nearest key on the path `loc` that the file has (1-based)."""
-    key = tuple(loc)
-    while key and key not in lines:
-        key = key[:-1]
-    return lines.get(key, 1)
-
-
-def _field_aliases(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Pydantic error locations use field names; the YAML uses aliases."""
-    alias = {
-        "if_": "if",
-        "else_": "else",
-        "not_": "not",
-        "zh_CN": "zh-CN",
-        "json_path": "json",
-        "one_of": "in",
-        "schema_ref": "$schema",
-    }
-    out: list[Any] = []
-    for part in loc:
-        if isinstance(part, str) and part in alias:
-            out.append(alias[part])
-        elif isinstance(part, str) and ("[" in part or part.startswith("function-")):
-            continue  # union branch names such as 'str' or 'GotoArgs' are not in the file
-        else:
-            out.append(part)
-    return tuple(out)
-
-
-def _format_validation(exc: ValidationError, lines: dict[tuple[Any, ...], int]) -> list[_Problem]:
-    problems: list[_Problem] = []
-    seen: set[tuple[int, str]] = set()
-    for err in exc.errors(include_url=False):
-        loc = _field_aliases(tuple(err["loc"]))
-        # Drop union-branch noise: a str-or-model field reports both branches.
-        loc = tuple(
-            p
-            for p in loc
-            if p
-            not in (
-                "str",
-                "GotoArgs",
-                "ClickArgs",
-                "Target",
-                "ScreenshotArgs",
-                "list[str]",
-                "list[Condition]",
-            )
-        )
-        key = loc
-        while key and key not in lines:
-            key = key[:-1]
-        line = lines.get(key, 1)
-        where = ".".join(str(p) for p in loc) or "(top level)"
-        message = str(err["msg"]).removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            parent = loc[:-1]
-            message = f"unknown key {loc[-1]!r}" + (
-                f" in {'.'.join(map(str, parent))}" if parent else ""
-            )
-            message += _did_you_mean(str(loc[-1]), _known_keys_hint(loc))
-        elif err["type"] == "missing":
-            message = f"{where}: required key {loc[-1]!r} is missing"
-        else:
-            message = f"{where}: {message}"
-        if (line, message) not in seen:
-            seen.add((line, message))
-            problems.append(_Problem(line, message))
-    return problems
-
-
-def _known_keys_hint(loc: tuple[Any, ...]) -> list[str]:
-    top = [f.alias or n for n, f in Recipe.model_fields.items()]
-    step = list(STEP_KINDS) + list(_StepBase.model_fields)
-    return (
-        top
-        + step
-        + ["side_effects", "requires_login", "steps", "detect", "timeout", "detect_timeout"]
-    )
-
-
-def parse_recipe(text: str, path: Path) -> LoadedRecipe:
-    """Validate recipe text. Raise RecipeError('file:line: message') listing every problem."""
-    problems = recipe_problems(text, path)
-    if isinstance(problems, LoadedRecipe):
-        return problems
-    raise RecipeError("; ".join(problems))
-
-
-def recipe_problems(text: str, path: Path) -> LoadedRecipe | list[str]:
-    """The loaded recipe, or every `file:line: message` problem with it."""
-    if len(text.encode("utf-8", "replace")) > MAX_RECIPE_BYTES:
-        return [f"{path}:1: recipe is larger than {MAX_RECIPE_BYTES // 1024} KiB"]
-    try:
-        data, lines = _compose(text)
-    except _Problem as problem:
-        return [f"{path}:{problem.line}: {problem.message}"]
-    if not isinstance(data, dict):
-        return [f"{path}:1: a recipe is a mapping of keys (id, name, flows, ...)"]
-    try:
-        recipe = Recipe.model_validate(data)
-    except ValidationError as exc:
-        return [f"{path}:{p.line}: {p.message}" for p in _format_validation(exc, lines)]
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    return LoadedRecipe(recipe=recipe, path=path, digest=digest, lines=lines)
-
-
-def load_recipe_file(path: Path) -> LoadedRecipe:
-    """Load one recipe file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"{path}: cannot read recipe: {exc}") from None
-    return parse_recipe(text, path)
-
-
-def recipe_files(directory: Path | None = None) -> list[Path]:
-    """The recipe files in `directory` (default: the shipped recipes), sorted by name."""
-    directory = directory or recipes_dir()
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.glob("*.yaml") if not p.name.startswith("_"))
-
-
-def load_all_report(
-    directory: Path | None = None,
-) -> tuple[list[LoadedRecipe], list[tuple[Path, str]]]:
-    """Every recipe that loads, and (path, first problem) for each that does not."""
-    loaded: list[LoadedRecipe] = []
-    failures: list[tuple[Path, str]] = []
-    for path in recipe_files(directory):
-        try:
-            loaded.append(load_recipe_file(path))
-        except RecipeError as exc:
-            failures.append((path, exc.message))
-    return loaded, failures
-
-
-def load_all(directory: Path | None = None) -> list[LoadedRecipe]:
-    """Every shipped recipe. A broken one is an error naming file and line."""
-    loaded, failures = load_all_report(directory)
-    if failures:
-        path, message = failures[0]
-        raise RecipeError(message, hint=f"Run `unbinder recipes lint {path}` for every problem.")
-    return loaded
-
-
-def find_recipe(platform_id: str, directory: Path | None = None) -> LoadedRecipe:
-    """The recipe with this id, or UnknownPlatform listing close ids."""
-    directory = directory or recipes_dir()
-    path = directory / f"{platform_id}.yaml"
-    if re.fullmatch(r"[a-z0-9][a-z0-9\-]{0,39}", platform_id) and path.is_file():
-        return load_recipe_file(path)
-    ids = [p.stem for p in recipe_files(directory)]
-    raise UnknownPlatform(
-        f"no recipe for platform {platform_id!r}{_did_you_mean(platform_id, ids)}.",
-        hint="`unbinder recipes list` shows every platform.",
-    )
-
-
-def select_recipes(
-    ids: Iterable[str] = (),
-    *,
-    region: str | None = None,
-    include_demo: bool = False,
-    directory: Path | None = None,
-) -> list[LoadedRecipe]:
-    """Recipes by id (in the given order), or all (optionally of one region)."""
-    wanted = list(ids)
-    if wanted:
-        chosen = [find_recipe(i, directory) for i in dict.fromkeys(wanted)]
-    else:
-        chosen = [r for r in load_all(directory) if include_demo or not r.recipe.demo]
-    if region:
-        region = region.upper()
-        chosen = [r for r in chosen if region in r.recipe.regions or "GLOBAL" in r.recipe.regions]
-    return chosen
-
-
-def json_schema() -> dict[str, Any]:
-    """The recipe JSON Schema (the file recipes/schema.json is generated from this)."""
-    schema = Recipe.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = SCHEMA_URL
-    schema["title"] = "unbinder recipe"
-    return schema
-
-
-def schema_text() -> str:
-    """recipes/schema.json as written by `unbinder recipes schema --write`."""
-    import json
-
-    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"

@@ -3,13 +3,14 @@
 Recipes are data, never code. This loader refuses every tag beyond plain scalars, mappings and
 sequences (so `!!python/object` can never run), refuses anchors and aliases (no billion-laughs
 bombs), bounds the nesting depth, and maps each key path to its line so errors can say
-`file:line`. It lives apart from `recipe.py` so that fast readers (the catalog behind
-`unbinder recipes list`) get the same safety without paying for the pydantic models.
+`file:line`. It lives apart from the models (`model.py`, `load.py`) so that fast readers (the
+catalog behind `unbinder recipes list`) get the same safety without paying for pydantic.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -95,3 +96,11 @@ def _map_lines(node: Any, path: tuple[Any, ...], lines: Lines, seen: set[int], d
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _map_lines(item, path + (index,), lines, seen, depth + 1)
+
+
+def nearest_line(lines: Lines, loc: Iterable[Any]) -> int:
+    """The line of the nearest key on the path `loc` that the file has (1-based; else 1)."""
+    key = tuple(loc)
+    while key and key not in lines:
+        key = key[:-1]
+    return lines.get(key, 1)

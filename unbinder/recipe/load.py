@@ -1,0 +1,238 @@
+"""Load recipes: safe YAML, validation against the models, every problem as `file:line: message`.
+
+This is the only place where recipe dicts exist: the YAML is read with `safe_yaml` (plain data, no
+anchors or aliases, bounded size and depth), validated against `model.Recipe`, and handed out as a
+frozen `LoadedRecipe` that remembers each key's line. Also: finding and selecting recipes by id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from unbinder.errors import RecipeError, UnknownPlatform
+from unbinder.paths import recipes_dir
+from unbinder.recipe.model import STEP_KINDS, Recipe, _StepBase
+from unbinder.recipe.names import ID_RE, did_you_mean
+from unbinder.recipe.safe_yaml import MAX_BYTES as MAX_RECIPE_BYTES
+from unbinder.recipe.safe_yaml import Lines, nearest_line
+from unbinder.recipe.safe_yaml import YamlProblem as _Problem
+from unbinder.recipe.safe_yaml import compose as _compose
+
+
+@dataclass(frozen=True)
+class LoadedRecipe:
+    """A validated recipe with where it came from."""
+
+    recipe: Recipe
+    path: Path
+    digest: str  # sha256 of the file, first 12 hex digits: the recipe's version
+    lines: Lines
+
+    @property
+    def id(self) -> str:
+        return self.recipe.id
+
+    def line_of(self, loc: Iterable[Any]) -> int:
+        """The line of the nearest known key on the path `loc` (1-based)."""
+        return nearest_line(self.lines, loc)
+
+
+def yaml_with_lines(text: str, path: Path) -> tuple[Any, Lines]:
+    """Safe-load YAML the way recipes are loaded, plus a map from key paths to lines.
+
+    For the other YAML files contributors write (replica.yaml); errors say `file:line: ...`.
+    """
+    try:
+        return _compose(text)
+    except _Problem as problem:
+        raise RecipeError(f"{path}:{problem.line}: {problem.message}") from None
+
+
+def _field_aliases(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Pydantic error locations use field names; the YAML uses aliases."""
+    alias = {
+        "if_": "if",
+        "else_": "else",
+        "not_": "not",
+        "zh_CN": "zh-CN",
+        "json_path": "json",
+        "one_of": "in",
+        "schema_ref": "$schema",
+    }
+    out: list[Any] = []
+    for part in loc:
+        if isinstance(part, str) and part in alias:
+            out.append(alias[part])
+        elif isinstance(part, str) and ("[" in part or part.startswith("function-")):
+            continue  # union branch names such as 'str' or 'GotoArgs' are not in the file
+        else:
+            out.append(part)
+    return tuple(out)
+
+
+def _format_validation(exc: ValidationError, lines: Lines) -> list[_Problem]:
+    problems: list[_Problem] = []
+    seen: set[tuple[int, str]] = set()
+    for err in exc.errors(include_url=False):
+        loc = _field_aliases(tuple(err["loc"]))
+        # Drop union-branch noise: a str-or-model field reports both branches.
+        loc = tuple(
+            p
+            for p in loc
+            if p
+            not in (
+                "str",
+                "GotoArgs",
+                "ClickArgs",
+                "Target",
+                "ScreenshotArgs",
+                "list[str]",
+                "list[Condition]",
+            )
+        )
+        line = nearest_line(lines, loc)
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            parent = loc[:-1]
+            message = f"unknown key {loc[-1]!r}" + (
+                f" in {'.'.join(map(str, parent))}" if parent else ""
+            )
+            message += did_you_mean(str(loc[-1]), _known_keys_hint(loc))
+        elif err["type"] == "missing":
+            message = f"{where}: required key {loc[-1]!r} is missing"
+        else:
+            message = f"{where}: {message}"
+        if (line, message) not in seen:
+            seen.add((line, message))
+            problems.append(_Problem(line, message))
+    return problems
+
+
+def _known_keys_hint(loc: tuple[Any, ...]) -> list[str]:
+    top = [f.alias or n for n, f in Recipe.model_fields.items()]
+    step = list(STEP_KINDS) + list(_StepBase.model_fields)
+    return (
+        top
+        + step
+        + ["side_effects", "requires_login", "steps", "detect", "timeout", "detect_timeout"]
+    )
+
+
+def parse_recipe(text: str, path: Path) -> LoadedRecipe:
+    """Validate recipe text. Raise RecipeError('file:line: message') listing every problem."""
+    problems = recipe_problems(text, path)
+    if isinstance(problems, LoadedRecipe):
+        return problems
+    raise RecipeError("; ".join(problems))
+
+
+def recipe_problems(text: str, path: Path) -> LoadedRecipe | list[str]:
+    """The loaded recipe, or every `file:line: message` problem with it."""
+    if len(text.encode("utf-8", "replace")) > MAX_RECIPE_BYTES:
+        return [f"{path}:1: recipe is larger than {MAX_RECIPE_BYTES // 1024} KiB"]
+    try:
+        data, lines = _compose(text)
+    except _Problem as problem:
+        return [f"{path}:{problem.line}: {problem.message}"]
+    if not isinstance(data, dict):
+        return [f"{path}:1: a recipe is a mapping of keys (id, name, flows, ...)"]
+    try:
+        recipe = Recipe.model_validate(data)
+    except ValidationError as exc:
+        return [f"{path}:{p.line}: {p.message}" for p in _format_validation(exc, lines)]
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return LoadedRecipe(recipe=recipe, path=path, digest=digest, lines=lines)
+
+
+def load_recipe_file(path: Path) -> LoadedRecipe:
+    """Load one recipe file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"{path}: cannot read recipe: {exc}") from None
+    return parse_recipe(text, path)
+
+
+def recipe_files(directory: Path | None = None) -> list[Path]:
+    """The recipe files in `directory` (default: the shipped recipes), sorted by name."""
+    directory = directory or recipes_dir()
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.yaml") if not p.name.startswith("_"))
+
+
+def load_all_report(
+    directory: Path | None = None,
+) -> tuple[list[LoadedRecipe], list[tuple[Path, str]]]:
+    """Every recipe that loads, and (path, first problem) for each that does not."""
+    loaded: list[LoadedRecipe] = []
+    failures: list[tuple[Path, str]] = []
+    for path in recipe_files(directory):
+        try:
+            loaded.append(load_recipe_file(path))
+        except RecipeError as exc:
+            failures.append((path, exc.message))
+    return loaded, failures
+
+
+def load_all(directory: Path | None = None) -> list[LoadedRecipe]:
+    """Every shipped recipe. A broken one is an error naming file and line."""
+    loaded, failures = load_all_report(directory)
+    if failures:
+        path, message = failures[0]
+        raise RecipeError(message, hint=f"Run `unbinder recipes lint {path}` for every problem.")
+    return loaded
+
+
+def find_recipe(platform_id: str, directory: Path | None = None) -> LoadedRecipe:
+    """The recipe with this id, or UnknownPlatform listing close ids."""
+    directory = directory or recipes_dir()
+    path = directory / f"{platform_id}.yaml"
+    if ID_RE.fullmatch(platform_id) and path.is_file():
+        return load_recipe_file(path)
+    ids = [p.stem for p in recipe_files(directory)]
+    raise UnknownPlatform(
+        f"no recipe for platform {platform_id!r}{did_you_mean(platform_id, ids)}.",
+        hint="`unbinder recipes list` shows every platform.",
+    )
+
+
+def select_recipes(
+    ids: Iterable[str] = (),
+    *,
+    region: str | None = None,
+    include_demo: bool = False,
+    directory: Path | None = None,
+) -> list[LoadedRecipe]:
+    """Recipes by id (in the given order), or all (optionally of one region)."""
+    wanted = list(ids)
+    if wanted:
+        chosen = [find_recipe(i, directory) for i in dict.fromkeys(wanted)]
+    else:
+        chosen = [r for r in load_all(directory) if include_demo or not r.recipe.demo]
+    if region:
+        region = region.upper()
+        chosen = [r for r in chosen if region in r.recipe.regions or "GLOBAL" in r.recipe.regions]
+    return chosen
+
+
+__all__ = [
+    "LoadedRecipe",
+    "find_recipe",
+    "load_all",
+    "load_all_report",
+    "load_recipe_file",
+    "nearest_line",
+    "parse_recipe",
+    "recipe_files",
+    "recipe_problems",
+    "select_recipes",
+    "yaml_with_lines",
+]
