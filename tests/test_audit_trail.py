@@ -43,13 +43,13 @@ def test_audit_appends_a_sealed_run_with_findings_and_screenshots(home: Path) ->
         assert trail.verify().status == "ok"
 
 
-def test_wrong_passphrase_is_exit_3_and_nothing_runs(home: Path) -> None:
+def test_wrong_passphrase_is_exit_6_and_nothing_runs(home: Path) -> None:
     runner = CliRunner(env={"UNBINDER_PASSPHRASE": "right"})
     base = ["audit", "+86", "138", "0013", "8000", "--fixtures", "--yes", "--platform", "demo-chat"]
     assert runner.invoke(cli, base).exit_code == 0
     log = (Paths.from_env().trail_dir / "trail.log").read_bytes()
     wrong = CliRunner(env={"UNBINDER_PASSPHRASE": "wrong"}).invoke(cli, base)
-    assert wrong.exit_code == 3
+    assert wrong.exit_code == 6
     assert wrong.output == (
         "Error: wrong passphrase for this trail (or its key file is damaged). "
         "Type it again; check UNBINDER_PASSPHRASE if it is set.\n"

@@ -6,20 +6,45 @@ Every message says what happened and what to do next.
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, unique
 
 
+@unique
 class ExitCode(IntEnum):
-    """Exit codes shared by every command (documented in docs/cli.md)."""
+    """Exit codes shared by every command, `trail verify` included (listed in docs/cli.md).
+
+    Each value has one meaning: `@unique` refuses an alias, so every code shows up when the
+    enum is listed (the reference in docs/cli.md is generated from it).
+    """
 
     OK = 0
-    PROBLEMS = 1  # finished, but found problems (doctor, lint, failed recipe tests, warnings)
-    BAD_INPUT = 2  # the user's input is wrong: a number, a platform id, a path, an option
-    NO_BROWSER = 3  # no usable Chromium was found or it would not start
-    AUTH = 3  # wrong passphrase or unreadable key file (the trail cannot be opened)
-    STORAGE = 4  # the data directory cannot be written (read-only, disk full)
-    TAMPERED = 5  # the trail fails verification before its tail
-    INTERRUPTED = 130  # Ctrl-C
+    PROBLEMS = 1
+    BAD_INPUT = 2
+    NO_BROWSER = 3
+    STORAGE = 4
+    TAMPERED = 5
+    AUTH = 6
+    INTERRUPTED = 130
+
+    @property
+    def meaning(self) -> str:
+        """One line for the user: what this exit code says happened."""
+        return _MEANINGS[self]
+
+
+_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "done",
+    ExitCode.PROBLEMS: "finished with problems (a failed doctor check, recipe lint errors or "
+    "test failures, `trail verify` warnings, an unbind not verified), a site that could not be "
+    "reached, or an unexpected failure",
+    ExitCode.BAD_INPUT: "bad input: a phone number, platform id, path or option that cannot be "
+    "used, or no trail yet",
+    ExitCode.NO_BROWSER: "no usable Chromium was found, or it would not start",
+    ExitCode.STORAGE: "the data directory cannot be written (read-only, disk full)",
+    ExitCode.TAMPERED: "the trail was tampered with (edited, reordered, truncated or spliced)",
+    ExitCode.AUTH: "wrong passphrase, or the trail's key file is missing or damaged",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
+}
 
 
 class UnbinderError(Exception):

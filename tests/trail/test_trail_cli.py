@@ -136,7 +136,7 @@ def test_verify_with_a_torn_tail_exits_1_and_changes_nothing(
     assert log.read_bytes() == before
 
 
-def test_verify_tampering_exits_2_and_names_the_record(trail_dir: Path, phone: PhoneNumber) -> None:
+def test_verify_tampering_exits_5_and_names_the_record(trail_dir: Path, phone: PhoneNumber) -> None:
     _audit(trail_dir, phone)
     target = frames(trail_dir)[3]
     log = trail_dir / "trail.log"
@@ -144,15 +144,15 @@ def test_verify_tampering_exits_2_and_names_the_record(trail_dir: Path, phone: P
     data[target.offset + 40] ^= 0x10
     log.write_bytes(bytes(data))
     result = _run("verify")
-    assert result.exit_code == 2, result.output
+    assert result.exit_code == 5, result.output  # as for every command that meets tampering
     assert "Problem: record 3:" in result.output
     assert "TAMPERED" in result.output
 
 
-def test_verify_wrong_passphrase_exits_3(trail_dir: Path, phone: PhoneNumber) -> None:
+def test_verify_wrong_passphrase_exits_6(trail_dir: Path, phone: PhoneNumber) -> None:
     _audit(trail_dir, phone)
     result = _run("verify", env={"UNBINDER_PASSPHRASE": "nope"})
-    assert result.exit_code == 3
+    assert result.exit_code == 6
     assert result.output.startswith("Error: wrong passphrase")
     assert len(result.output.strip().splitlines()) == 1
 
@@ -172,7 +172,7 @@ def test_verify_with_an_anchor_file_catches_a_cut(
     assert unanchored.exit_code == 1
     assert "Problem" not in unanchored.output
     result = _run("verify", "--anchor", str(anchor))
-    assert result.exit_code == 2
+    assert result.exit_code == 5
     assert "records were cut off the end" in result.output
 
 
@@ -258,7 +258,7 @@ def test_passwd_changes_the_passphrase_and_not_the_log(trail_dir: Path, phone: P
     assert "Passphrase changed" in result.output
     assert (trail_dir / "trail.log").read_bytes() == log_before
     assert _run("verify", env={"UNBINDER_PASSPHRASE": "the new passphrase"}).exit_code == 0
-    assert _run("verify").exit_code == 3
+    assert _run("verify").exit_code == 6
 
 
 def test_passwd_prompts_for_both_passphrases(trail_dir: Path, phone: PhoneNumber) -> None:

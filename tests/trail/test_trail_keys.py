@@ -29,11 +29,11 @@ def _edit_kdf(directory: Path, **changes: int) -> None:
     (directory / "key.json").write_text(json.dumps(doc))
 
 
-def test_wrong_passphrase_is_an_auth_error_with_exit_code_3(trail_dir: Path) -> None:
+def test_wrong_passphrase_is_an_auth_error_with_exit_code_6(trail_dir: Path) -> None:
     build_trail(trail_dir, 3).close()
     with pytest.raises(AuthError) as info:
         Trail.open(trail_dir, "not the passphrase")
-    assert info.value.exit_code == ExitCode.AUTH == 3
+    assert info.value.exit_code == ExitCode.AUTH == 6
     assert "wrong passphrase" in str(info.value)
     assert "\n" not in str(info.value)
 
@@ -73,7 +73,7 @@ def test_a_key_file_edited_to_change_the_kdf_cost_is_rejected(
     monkeypatch.delenv(kdf.TEST_ENV)
     with pytest.raises(AuthError, match=message) as info:
         Trail.open(trail_dir, PASSPHRASE)
-    assert info.value.exit_code == 3
+    assert info.value.exit_code == 6
 
 
 def test_kdf_parameters_are_bound_to_the_wrapped_key(trail_dir: Path) -> None:

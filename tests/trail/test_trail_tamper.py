@@ -88,7 +88,7 @@ def test_verify_names_the_flipped_record_and_exits_2(trail_dir: Path, data: st.D
         report = Trail.inspect(trail_dir, PASSPHRASE)
         assert report.problems, (offset, bit)
         assert report.problems[0].index == owners[offset]
-        assert report.exit_code == 2
+        assert report.exit_code == 5
         assert path.read_bytes() == bytes(flipped)  # verify changes nothing
     finally:
         path.write_bytes(original)
@@ -229,7 +229,7 @@ def test_a_missing_log_is_tampering(trail_dir: Path) -> None:
     _log(trail_dir).unlink()
     with pytest.raises(TamperedError, match="missing"):
         Trail.open(trail_dir, PASSPHRASE)
-    assert Trail.inspect(trail_dir, PASSPHRASE).exit_code == 2
+    assert Trail.inspect(trail_dir, PASSPHRASE).exit_code == 5
 
 
 def test_an_altered_or_missing_blob_is_a_problem_at_its_reference(trail_dir: Path) -> None:
@@ -273,7 +273,7 @@ def test_an_anchor_detects_a_clean_cut_of_the_last_records(trail_dir: Path, tmp_
         Trail.open(trail_dir, PASSPHRASE, anchor=anchor)
     assert info.value.index is None
     report = Trail.inspect(trail_dir, PASSPHRASE, anchor=anchor, advance_anchor=True)
-    assert report.exit_code == 2
+    assert report.exit_code == 5
     assert report.anchor_ok is False
     assert json.loads(anchor.path.read_text())["seq"] == head[0]  # never moved back
 

@@ -74,9 +74,9 @@ def audit(
     security check: rerun with --headed), rate_limited, unknown or error. App-only platforms are
     listed as manual with their steps. The audit is recorded in the encrypted trail.
 
-    Exit codes: 0 finished (whatever the outcomes), 2 bad input, 3 no browser or wrong
-    passphrase, 4 the trail could not be written (the results are still shown), 5 the trail
-    was tampered with, 130 interrupted.
+    Exit codes: 0 finished (whatever the outcomes), 2 bad input, 3 no browser, 4 the trail
+    could not be written (the results are still shown), 5 the trail was tampered with, 6 wrong
+    passphrase, 130 interrupted.
 
     Example:
 

@@ -105,8 +105,9 @@ def verify(anchor_spec: str | None) -> None:
     created). Keep the anchor file elsewhere (another device) to detect records cut off the end
     or an older copy put back.
 
-    Exit codes (special to this command): 0 all good, 1 warnings (torn tail, unsealed run),
-    2 tampering, 3 wrong passphrase or damaged key file.
+    Exit codes (the same as every command's): 0 intact, 1 intact with warnings (torn tail,
+    unsealed run), 2 no trail here, 5 tampered with (each problem is listed), 6 wrong passphrase
+    or damaged key file.
 
     Example:
 
@@ -118,7 +119,7 @@ def verify(anchor_spec: str | None) -> None:
     report = Trail.inspect(_trail_dir(), get_passphrase(), anchor=anchor, advance_anchor=True)
     for line in _report_lines(report):
         click.echo(line)
-    raise SystemExit(report.exit_code)
+    raise SystemExit(int(report.exit_code))
 
 
 @trail.command()

@@ -124,7 +124,7 @@ def wrap(master: MasterKey, passphrase: str, params: kdf.KdfParams) -> Slot:
 
 
 def load(path: Path) -> KeyFile:
-    """Read and parse the key file; AuthError (exit 3) when it is unreadable or malformed."""
+    """Read and parse the key file; AuthError (exit 6) when it is unreadable or malformed."""
     try:
         with path.open("rb") as fh:
             raw = fh.read(MAX_KEYFILE_BYTES + 1)

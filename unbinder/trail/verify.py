@@ -12,7 +12,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 
-from unbinder.errors import TamperedError, UnbinderError
+from unbinder.errors import ExitCode, TamperedError, UnbinderError
 from unbinder.trail import blobs, records
 from unbinder.trail.anchor import Anchor, AnchorCheck, check
 from unbinder.trail.keys import TrailKeys
@@ -24,7 +24,7 @@ MAX_LISTED_PROBLEMS = 50
 
 @dataclass
 class VerifyReport:
-    """What `unbinder trail verify` prints. `exit_code`: 0 ok, 1 warnings, 2 tampering."""
+    """What `unbinder trail verify` prints, and its exit code (the shared `ExitCode`)."""
 
     trail_id: str = ""
     records: int = 0
@@ -49,8 +49,12 @@ class VerifyReport:
         return "warnings" if self.warnings else "ok"
 
     @property
-    def exit_code(self) -> int:
-        return {"ok": 0, "warnings": 1, "tampered": 2}[self.status]
+    def exit_code(self) -> ExitCode:
+        # The same codes as a command that opens a tampered trail (TamperedError), so a script
+        # reads 5 as "tampered" whichever command it ran.
+        return {"ok": ExitCode.OK, "warnings": ExitCode.PROBLEMS, "tampered": ExitCode.TAMPERED}[
+            self.status
+        ]
 
     def to_json(self) -> dict[str, Any]:
         return {
