@@ -13,8 +13,7 @@ from conftest import DemoRun
 from playwright.sync_api import Page, Request
 
 from unbinder.trail import RecordType, Trail
-
-CHECKED = ("bound", "not_bound", "unknown", "error")
+from unbinder.vocab import AUTOMATIC as CHECKED
 
 
 def expected_summary(trail: Trail) -> dict[str, int]:

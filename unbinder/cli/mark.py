@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import click
+
+from unbinder.vocab import MARK_STATUSES
+
+if TYPE_CHECKING:
+    from unbinder.vocab import MarkStatus
 
 
 @click.command()
@@ -11,7 +18,7 @@ import click
 @click.option(
     "--status",
     required=True,
-    type=click.Choice(["changed", "unbound", "not_bound", "bound"]),
+    type=click.Choice(MARK_STATUSES),
     help="What you did or saw: changed, unbound, not_bound (was never bound), bound (still is).",
 )
 @click.option(
@@ -47,5 +54,7 @@ def mark(
     new_phone = parse_phone(new, region) if new else None
     loaded = find_recipe(platform)
     with open_trail() as trail:
-        run_id = mark_result(trail, loaded, phone, status, note=note, new_phone=new_phone)
+        run_id = mark_result(
+            trail, loaded, phone, cast("MarkStatus", status), note=note, new_phone=new_phone
+        )
     click.echo(f"{loaded.id}: marked {status} for {phone.masked} (trail run {run_id}).")

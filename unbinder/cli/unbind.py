@@ -8,6 +8,7 @@ import click
 
 from unbinder.cli.options import lang_option
 from unbinder.errors import ExitCode
+from unbinder.vocab import UNBIND_MODES
 
 if TYPE_CHECKING:
     from unbinder.jobs.unbind import ActionResult
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 @click.option("--new-phone", "new", metavar="NEW", help="The number to move to (change mode).")
 @click.option(
     "--mode",
-    type=click.Choice(["change", "unbind"]),
+    type=click.Choice(UNBIND_MODES),
     help="change: move to --new-phone; unbind: remove the number. Default: change when "
     "--new-phone is given, else unbind.",
 )

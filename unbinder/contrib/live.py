@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from unbinder.engine.outcome import VERDICTS, Outcome
+from unbinder.engine.outcome import Outcome
 from unbinder.errors import BadInput, RecipeError
 from unbinder.recipe.load import LoadedRecipe, recipe_problems
+from unbinder.vocab import VERDICTS
 
 if TYPE_CHECKING:
     from unbinder.browser.launch import BrowserSession

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from unbinder.engine.outcome import Evidence, Outcome, Screenshot, StepFailure
 from unbinder.engine.runner import FlowInput, FlowRun
+from unbinder.vocab import FlowName
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -47,7 +48,7 @@ def context_locale(loaded: LoadedRecipe) -> str:
 async def run_flow(
     session: BrowserSession,
     loaded: LoadedRecipe,
-    flow: str,
+    flow: FlowName,
     phone: PhoneNumber,
     *,
     new_phone: PhoneNumber | None = None,

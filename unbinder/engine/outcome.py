@@ -8,20 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from unbinder.browser.guard import BlockedRequest
-
-# Check flows end in one of the first six; change/unbind flows end `done` when every step ran
-# (their result is then read by the verify flow), or `not_done` when the user declined.
-STATUSES = (
-    "bound",
-    "not_bound",
-    "needs_human",
-    "rate_limited",
-    "unknown",
-    "error",
-    "done",
-    "not_done",
-)
-VERDICTS = ("bound", "not_bound")
+from unbinder.vocab import FlowName, FlowStatus, HumanKind
 
 
 @dataclass(frozen=True)
@@ -70,9 +57,9 @@ class Outcome:
     """The result of running one flow of one recipe."""
 
     platform: str
-    flow: str
-    status: str
-    kind: str | None = None
+    flow: FlowName
+    status: FlowStatus  # check/verify: a CheckStatus; change/unbind: a ChangeStatus
+    kind: HumanKind | None = None
     evidence: Evidence | None = None
     degraded: bool = False
     warnings: tuple[str, ...] = ()

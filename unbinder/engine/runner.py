@@ -18,11 +18,12 @@ from urllib.parse import urlsplit
 from unbinder.engine.conditions import Conditions, Match, PageWatch, json_at, url_matches
 from unbinder.engine.human import ConfirmRequest, Handoff, Human, NoScript
 from unbinder.engine.locate import Interrupted, Locate, SelectorTimeout, wait_state
-from unbinder.engine.outcome import VERDICTS, Evidence, Outcome, Screenshot, StepFailure
+from unbinder.engine.outcome import Evidence, Outcome, Screenshot, StepFailure
 from unbinder.phone import PhoneNumber
 from unbinder.recipe.load import LoadedRecipe
 from unbinder.recipe.model import Condition, Flow, Localized, ResponseMatch, Rule, Step
 from unbinder.redact import redact
+from unbinder.vocab import VERDICTS, FlowName, FlowStatus, HumanKind
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page
@@ -42,9 +43,9 @@ class _End(Exception):
 
     def __init__(
         self,
-        status: str,
+        status: FlowStatus,
         *,
-        kind: str | None = None,
+        kind: HumanKind | None = None,
         evidence: Evidence | None = None,
         failure: StepFailure | None = None,
         reason: str | None = None,
@@ -70,7 +71,7 @@ class FlowInput:
     """What a flow run needs besides the page."""
 
     loaded: LoadedRecipe
-    flow_name: str
+    flow_name: FlowName
     phone: PhoneNumber
     new_phone: PhoneNumber | None = None
     human: Human | None = None
@@ -116,7 +117,11 @@ class FlowRun:
         started = time.monotonic()
         from unbinder.engine.outcome import Outcome as _Outcome
 
-        status, kind, evidence, failure, reason = "unknown", None, None, None, None
+        status: FlowStatus = "unknown"
+        kind: HumanKind | None = None
+        evidence: Evidence | None = None
+        failure: StepFailure | None = None
+        reason: str | None = None
         try:
             try:
                 await asyncio.wait_for(self._run(), self.flow.timeout)
@@ -417,7 +422,7 @@ class FlowRun:
     # ------------------------------------------------------------------ people
 
     async def _human(
-        self, kind: str, prompt: Localized, until: Condition | None, timeout: float
+        self, kind: HumanKind, prompt: Localized, until: Condition | None, timeout: float
     ) -> None:
         recipe = self.inp.loaded.recipe
         human = self.inp.human

@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from unbinder.errors import BadInput
+from unbinder.vocab import MARK_STATUSES, MarkStatus
 
 if TYPE_CHECKING:
     from unbinder.phone import PhoneNumber
     from unbinder.recipe.load import LoadedRecipe
     from unbinder.trail import Trail
 
-MARK_STATUSES = ("changed", "unbound", "not_bound", "bound")
 MARKED = "marked"  # the `what` of the action record
 
 
@@ -21,7 +21,7 @@ def mark_result(
     trail: Trail,
     loaded: LoadedRecipe,
     phone: PhoneNumber,
-    status: str,
+    status: MarkStatus,
     *,
     note: str | None = None,
     new_phone: PhoneNumber | None = None,

@@ -21,6 +21,7 @@ from unbinder import redact
 from unbinder.engine.human import ConfirmRequest, Handoff, Human, StepRunner
 from unbinder.errors import BadInput
 from unbinder.phone import PhoneNumber, masked_matches
+from unbinder.vocab import UNBIND_MODES, UnbindMode, UnbindResult
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -32,9 +33,6 @@ if TYPE_CHECKING:
     from unbinder.paths import Paths
     from unbinder.recipe.load import LoadedRecipe
     from unbinder.trail import Run, Trail
-
-MODES = ("change", "unbind")
-RESULTS = ("changed", "unbound", "not_done", "needs_human", "error")
 
 # The `what` of the trail's action records an unbind run writes (the report reads them).
 START = "start"
@@ -75,8 +73,8 @@ class ActionResult:
     """What one change or unbind came to, as verified on the platform."""
 
     platform: str
-    mode: str  # change | unbind
-    status: str  # one of RESULTS
+    mode: UnbindMode
+    status: UnbindResult
     reason: str | None = None  # in words: why not done, what verify saw
     reason_code: str | None = None  # dry_run, declined, still_old, unverified, flow_failed...
     dry_run: bool = False
@@ -193,11 +191,14 @@ class RecordingHuman:
         return answer
 
 
-def resolve_mode(mode: str | None, new_phone: PhoneNumber | None, phone: PhoneNumber) -> str:
+def resolve_mode(
+    given: str | None, new_phone: PhoneNumber | None, phone: PhoneNumber
+) -> UnbindMode:
     """`change` when a new number is given, else `unbind`; refuse what makes no sense."""
-    mode = mode or ("change" if new_phone is not None else "unbind")
-    if mode not in MODES:
-        raise BadInput(f"unknown mode {mode!r}.", hint="Use --mode change or --mode unbind.")
+    wanted = given or ("change" if new_phone is not None else "unbind")
+    mode = next((m for m in UNBIND_MODES if m == wanted), None)
+    if mode is None:
+        raise BadInput(f"unknown mode {wanted!r}.", hint="Use --mode change or --mode unbind.")
     if mode == "change" and new_phone is None:
         raise BadInput(
             "changing the number needs the new one.",
@@ -213,7 +214,7 @@ def resolve_mode(mode: str | None, new_phone: PhoneNumber | None, phone: PhoneNu
     return mode
 
 
-def check_flows(loaded: LoadedRecipe, mode: str, lang: str = "en") -> None:
+def check_flows(loaded: LoadedRecipe, mode: UnbindMode, lang: str = "en") -> None:
     """Raise NoWebFlow (with the manual steps) when the recipe cannot do `mode` in a browser."""
     flows = loaded.recipe.flows
     if getattr(flows, mode) is not None:
@@ -350,7 +351,7 @@ async def run_unbind(
 
 
 def decide(
-    mode: str,
+    mode: UnbindMode,
     flow: Outcome,
     verify: Outcome | None,
     *,
@@ -358,7 +359,7 @@ def decide(
     new: PhoneNumber | None,
     human: RecordingHuman,
     dry_run: bool = False,
-) -> tuple[str, str | None, str | None]:
+) -> tuple[UnbindResult, str | None, str | None]:
     """(status, reason, reason code) from the flow's outcome and what verify read."""
     if verify is None:
         if flow.status == "not_done":
@@ -435,7 +436,7 @@ def start_unbind_run(
     phone: PhoneNumber,
     *,
     new_phone: PhoneNumber | None,
-    mode: str,
+    mode: UnbindMode,
     dry_run: bool,
     fixtures: bool = False,
 ) -> Run:
