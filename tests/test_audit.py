@@ -41,18 +41,21 @@ EXPECTED_TABLE = """\
 ┏━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
 ┃ platform                  ┃ outcome        ┃ evidence                                                                   ┃ what to do next                                                            ┃
 ┡━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩
-│ Example CN (unverified)   │ BOUND          │ the platform's lookup says an account exists for this number: response     │ unbinder unbind example-cn --phone PHONE --new-phone NEW                   │
+│ Example CN (unverified)   │ BOUND          │ the platform's lookup says an account exists for this number: response     │ Move or remove it: unbinder unbind example-cn --phone OLD --new-phone NEW  │
 │                           │                │ POST passport.example-cn.test/api/account/exists: data.exists = true       │                                                                            │
-│ Example Intl (unverified) │ not bound      │ the platform says no account uses this number: text "Couldn't find your    │ nothing to do                                                              │
+│ Example Intl (unverified) │ not bound      │ the platform says no account uses this number: text "Couldn't find your    │ Nothing to do.                                                             │
 │                           │                │ Example Account"                                                           │                                                                            │
-│ Demo Social (unverified)  │ needs a person │ a slider captcha guards the account finder: captcha is visible             │ solve the captcha with --headed: unbinder audit PHONE --platform           │
-│                           │                │                                                                            │ demo-social --headed                                                       │
-│ Demo Food (unverified)    │ rate limited   │ the platform asks to slow down: text '请求过于频繁，请稍后再试'            │ the platform asked to slow down: try again later                           │
-│ Demo Travel (broken)      │ recipe error   │ step 3 `click next` (selector next): no alternative of selector 'next'     │ the recipe no longer fits the page: report it (unbinder recipes show       │
-│                           │                │ became visible within 3s                                                   │ demo-travel)                                                               │
-│ Demo Chat (unverified)    │ manual         │ The number can only be changed in the app.                                 │ Open Demo Chat on your phone > Me > Settings > Account security > Phone    │
-│                           │                │                                                                            │ number ... (unbinder recipes show demo-chat)                               │
-│ Demo Video (unverified)   │ skipped        │ skipped: this check sends an SMS to the number                             │ rerun with --allow-side-effects if you accept them                         │
+│ Demo Social (unverified)  │ needs a person │ a slider captcha guards the account finder: captcha is visible             │ Solve the check yourself: unbinder audit PHONE --platform demo-social      │
+│                           │                │                                                                            │ --headed                                                                   │
+│ Demo Food (unverified)    │ rate limited   │ the platform asks to slow down: text '请求过于频繁，请稍后再试'            │ The platform asked to slow down: check again later.                        │
+│ Demo Travel (broken)      │ recipe error   │ step 3 `click next` (selector next): no alternative of selector 'next'     │ The recipe no longer fits the page: check by hand (unbinder recipes show   │
+│                           │                │ became visible within 3s                                                   │ demo-travel).                                                              │
+│ Demo Chat (unverified)    │ manual         │ The number can only be changed in the app.                                 │ In the app: Open Demo Chat on your phone > Me > Settings > Account         │
+│                           │                │                                                                            │ security > Phone number > Choose "Change phone number", enter the new      │
+│                           │                │                                                                            │ number and the code sent to it. Then record it: unbinder mark demo-chat    │
+│                           │                │                                                                            │ --phone OLD --status changed                                               │
+│ Demo Video (unverified)   │ skipped        │ skipped: this check sends an SMS to the number                             │ This check texts the number or notifies its owner: rerun with              │
+│                           │                │                                                                            │ --allow-side-effects if you accept that.                                   │
 └───────────────────────────┴────────────────┴────────────────────────────────────────────────────────────────────────────┴────────────────────────────────────────────────────────────────────────────┘
 7 platforms: 3 checked automatically (1 bound), 2 need a person, 1 manual, 1 skipped.
 """
@@ -128,7 +131,7 @@ def test_mixed_outcomes_json_is_exact() -> None:
         },
         "summary": "the platform's lookup says an account exists for this number: response POST "
         "passport.example-cn.test/api/account/exists: data.exists = true",
-        "next_step": "unbinder unbind example-cn --phone PHONE --new-phone NEW",
+        "next_step": "Move or remove it: unbinder unbind example-cn --phone OLD --new-phone NEW",
         "attempts": 1,
         "degraded": False,
         "warnings": [],

@@ -407,13 +407,6 @@ def test_every_language_has_every_text_with_the_same_placeholders() -> None:
         assert fields["en"] == fields["zh-CN"], key
 
 
-def test_checked_means_what_the_audit_calls_checked_automatically() -> None:
-    from unbinder.jobs.audit import AUTOMATIC
-    from unbinder.jobs.report import CHECKED
-
-    assert set(CHECKED) == set(AUTOMATIC)
-
-
 def test_no_trail_yet_is_one_line(home: Path) -> None:
     result = _report()
     assert result.exit_code == 2

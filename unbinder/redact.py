@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
+from typing import Any
 
 from unbinder.phone import PhoneNumber
 
@@ -39,3 +41,16 @@ def redact(text: str) -> str:
     for pattern, masked in patterns:
         text = pattern.sub(masked, text)
     return text
+
+
+def redact_deep(value: Any) -> Any:
+    """`value` (JSON-like) with every string in it, keys included, passed through redact()."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {
+            redact_deep(k) if isinstance(k, str) else k: redact_deep(v) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact_deep(v) for v in value]
+    return value

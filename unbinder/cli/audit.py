@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING
 import click
 
 from unbinder.cli.options import lang_option
-from unbinder.errors import BadInput, ExitCode, StorageError
+from unbinder.errors import BadInput, ExitCode
 
 if TYPE_CHECKING:
-    from unbinder.jobs.audit import AuditOptions, AuditResult, PlatformResult
+    from unbinder.jobs.audit import AuditOptions, AuditRun
     from unbinder.phone import PhoneNumber
     from unbinder.recipe.load import LoadedRecipe
-    from unbinder.trail import Run
 
 
 @click.command()
@@ -98,9 +97,8 @@ def audit(
         allow_side_effects=allow_side_effects,
         lang=lang,
     )
-    result, unrecorded = _run(
-        number, chosen, options, headed=headed, fixtures=fixtures, trail=not no_trail
-    )
+    run = _run(number, chosen, options, headed=headed, fixtures=fixtures, trail=not no_trail)
+    result = run.result
     if as_json:
         click.echo(
             json.dumps(
@@ -111,8 +109,8 @@ def audit(
         from unbinder.cli.progress import result_table
 
         result_table(result, "PHONE", lang)
-    if unrecorded is not None:
-        raise unrecorded
+    if run.unrecorded is not None:
+        raise run.unrecorded
     if result.interrupted:
         raise SystemExit(int(ExitCode.INTERRUPTED))
 
@@ -162,112 +160,35 @@ def _run(
     headed: bool,
     fixtures: bool,
     trail: bool,
-) -> tuple[AuditResult, StorageError | None]:
-    """Open the trail, run the audit with progress, record every result, survive Ctrl-C.
-
-    A full or failing disk stops the recording, not the checks: the results are still returned
-    (to be shown), with the error saying what the trail is missing.
-    """
+) -> AuditRun:
+    """Open the trail, run the audit with progress, survive Ctrl-C (what finished is kept)."""
     import asyncio
+    from contextlib import nullcontext
 
-    from unbinder.browser.launch import BrowserSession
-    from unbinder.browser.replica import Replica
+    from unbinder.cli.passphrase import open_trail
     from unbinder.cli.progress import Progress
     from unbinder.engine.human import ConsoleHuman, SerialHuman
-    from unbinder.jobs.audit import AuditResult, run_audit, start_trail_run
-    from unbinder.jobs.throttle import Throttle
-    from unbinder.paths import Paths
+    from unbinder.jobs.audit import AuditResult, AuditRun, audit_number
 
-    paths = Paths.from_env()
-    run = trail_handle = None
-    if trail:
-        from unbinder.cli.passphrase import open_trail
-
-        trail_handle = open_trail()
-        try:
-            run = start_trail_run(trail_handle, number, chosen, fixtures=fixtures)
-        except BaseException:
-            trail_handle.close()
-            raise
-    recorder = _Recorder(run) if run is not None else None
     result = AuditResult(phone=number, fixtures=fixtures)
     human = SerialHuman(ConsoleHuman(lang=options.lang)) if headed else None
     names = {r.id: r.recipe.name.get(options.lang) for r in chosen}
-    throttle = None if fixtures else Throttle(paths.state_dir)
-
-    async def go() -> None:
-        async with BrowserSession(headless=not headed) as session:
-            await run_audit(
-                session,
-                chosen,
-                number,
-                options=options,
-                result=result,
-                replicas=(lambda loaded: Replica.load(loaded.id)) if fixtures else None,
-                human=human,
-                throttle=throttle,
-                on_event=progress,
-                on_result=recorder,
-            )
-
-    try:
-        with Progress(names) as progress:
-            asyncio.run(go())
-    except KeyboardInterrupt:
-        result.interrupted = True
-        click.echo("\nInterrupted: keeping what finished.", err=True)
-    finally:
-        if recorder is not None and trail_handle is not None:
-            try:
-                recorder.seal("interrupted" if result.interrupted else "complete")
-            finally:
-                trail_handle.close()
-    return result, recorder.failure(len(result.results)) if recorder is not None else None
-
-
-class _Recorder:
-    """Records each result in the trail. A write that fails stops the recording, not the audit."""
-
-    def __init__(self, run: Run) -> None:
-        self.run = run
-        self.error: StorageError | None = None
-        self.missed: list[str] = []
-
-    def __call__(self, item: PlatformResult) -> None:
-        from unbinder.jobs.audit import record_result
-
-        if self.error is None:
-            try:
-                record_result(self.run, item)
-                return
-            except StorageError as exc:
-                self.error = exc
-        self.missed.append(item.id)
-
-    def seal(self, status: str) -> None:
-        if self.error is not None:
-            status = f"incomplete: {len(self.missed)} result(s) could not be recorded"
+    with open_trail() if trail else nullcontext() as handle, Progress(names) as progress:
         try:
-            self.run.seal(status)
-        except StorageError as exc:
-            self.error = self.error or exc
-
-    def failure(self, total: int) -> StorageError | None:
-        """The one-line error for the user, or None when everything was recorded."""
-        if self.error is None:
-            return None
-        oserror = self.error.__cause__
-        cause = (
-            oserror.strerror
-            if isinstance(oserror, OSError) and oserror.strerror
-            else self.error.message.rstrip(".")
-        )
-        if self.missed:
-            what = f"{len(self.missed)} of {total} results are shown but not recorded"
-        else:
-            what = "every result is recorded, but the run could not be sealed"
-        return StorageError(
-            f"the trail could not be written ({cause}): {what}.",
-            hint="Free some disk space and run the audit again; the records already in the "
-            "trail are intact.",
-        )
+            return asyncio.run(
+                audit_number(
+                    number,
+                    chosen,
+                    options=options,
+                    trail=handle,
+                    fixtures=fixtures,
+                    headed=headed,
+                    human=human,
+                    on_event=progress,
+                    result=result,
+                )
+            )
+        except KeyboardInterrupt:
+            result.interrupted = True
+            click.echo("\nInterrupted: keeping what finished.", err=True)
+            return AuditRun(result)

@@ -118,7 +118,7 @@ def result_table(result: AuditResult, phone_hint: str, lang: str = "en") -> None
             _platform_cell(item, lang),
             f"[{STYLES.get(item.status, '')}]{LABELS.get(item.status, item.status)}[/]",
             item.evidence_summary(),
-            item.next_step(phone_hint, lang),
+            item.next_step(lang),
         )
     out.print(table)
     out.print(coverage_line(result))

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from unbinder import __version__
 from unbinder.engine import Outcome, run_flow
+from unbinder.errors import StorageError
 from unbinder.phone import PhoneNumber
 from unbinder.recipe.load import LoadedRecipe
+from unbinder.vocab import AUTOMATIC, NEEDS_PERSON, AuditStatus, check_status
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -34,20 +36,13 @@ SCHEMA = "unbinder.audit/1"
 DEFAULT_CONCURRENCY = 4  # measured on 2 cores: see docs/performance.md
 FIXTURE_BACKOFF_SCALE = 0.01  # replicas need no real waiting between retries
 
-# What a platform's line can say, beyond the engine's outcomes.
-MANUAL = "manual"  # no automated check: the person follows the recipe's steps
-SKIPPED = "skipped"  # the check has side effects and they were not allowed
-THROTTLED = "throttled"  # checked too recently (the recipe's min_interval)
-AUTOMATIC = ("bound", "not_bound", "unknown", "error")
-NEEDS_PERSON = ("needs_human", "rate_limited")
-
 
 @dataclass(frozen=True)
 class PlatformResult:
     """One line of the audit: a platform and what became of it."""
 
     recipe: LoadedRecipe
-    status: str  # an engine outcome, or manual / skipped / throttled
+    status: AuditStatus
     outcome: Outcome | None = None
     attempts: int = 0
     note: str = ""
@@ -61,48 +56,11 @@ class PlatformResult:
             return self.outcome.summary()
         return self.note
 
-    def next_step(self, phone_hint: str = "PHONE", lang: str = "en") -> str:
+    def next_step(self, lang: str = "en") -> str:
         """What the person should do next about this platform, in one line."""
-        recipe = self.recipe.recipe
-        flows = recipe.flows
-        kind = self.outcome.kind if self.outcome else None
-        if self.status == "bound":
-            if flows.change is not None or flows.unbind is not None:
-                return f"unbinder unbind {recipe.id} --phone {phone_hint} --new-phone NEW"
-            return f"follow the manual steps: unbinder recipes show {recipe.id}"
-        if self.status == "not_bound":
-            return "nothing to do"
-        if self.status == "needs_human":
-            what = {
-                "captcha": "solve the captcha",
-                "risk_control": "pass the security check",
-                "bot_wall": "pass the bot check",
-                "login": "log in",
-            }.get(kind or "", "help it")
-            return (
-                f"{what} with --headed: unbinder audit {phone_hint} --platform {recipe.id} --headed"
-            )
-        if self.status == "rate_limited":
-            return "the platform asked to slow down: try again later"
-        if self.status == "unknown":
-            return f"check by hand (unbinder recipes show {recipe.id}) or retry later"
-        if self.status == "error":
-            return (
-                f"the recipe no longer fits the page: report it (unbinder recipes show {recipe.id})"
-            )
-        if self.status == MANUAL:
-            steps = flows.manual.steps.get(lang) if flows.manual else []
-            first = steps[0] if steps else ""
-            return (
-                f"{first} ... (unbinder recipes show {recipe.id})"
-                if first
-                else f"unbinder recipes show {recipe.id}"
-            )
-        if self.status == SKIPPED:
-            return "rerun with --allow-side-effects if you accept them"
-        if self.status == THROTTLED:
-            return "wait for the recipe's minimum interval between checks"
-        return ""
+        from unbinder.jobs.advice import next_step
+
+        return next_step(self.status, self.id, self.recipe, lang)
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         recipe = self.recipe.recipe
@@ -148,7 +106,7 @@ class AuditResult:
     planned: list[str] = field(default_factory=list)
     interrupted: bool = False
 
-    def by_status(self, *statuses: str) -> list[PlatformResult]:
+    def by_status(self, *statuses: AuditStatus) -> list[PlatformResult]:
         return [r for r in self.results if r.status in statuses]
 
     def summary(self) -> dict[str, int]:
@@ -160,8 +118,8 @@ class AuditResult:
             "finished": len(self.results),
             "checked_automatically": sum(counts.get(s, 0) for s in AUTOMATIC),
             "need_a_person": sum(counts.get(s, 0) for s in NEEDS_PERSON),
-            "manual": counts.get(MANUAL, 0),
-            "skipped": counts.get(SKIPPED, 0) + counts.get(THROTTLED, 0),
+            "manual": counts.get("manual", 0),
+            "skipped": counts.get("skipped", 0) + counts.get("throttled", 0),
             **{f"status_{k}": v for k, v in sorted(counts.items())},
         }
 
@@ -382,7 +340,7 @@ def _precheck(
             if recipe.flows.manual and recipe.flows.manual.why
             else ""
         )
-        return PlatformResult(loaded, MANUAL, note=why or "no automated check on the web")
+        return PlatformResult(loaded, "manual", note=why or "no automated check on the web")
     effects = check.side_effects
     if (effects.sends_sms or effects.notifies_owner) and not options.allow_side_effects:
         what = " and ".join(
@@ -393,13 +351,13 @@ def _precheck(
             )
             if flag
         )
-        return PlatformResult(loaded, SKIPPED, note=f"skipped: this check {what}")
+        return PlatformResult(loaded, "skipped", note=f"skipped: this check {what}")
     if throttle is not None:
         wait = throttle.wait_for(recipe.id, phone, recipe.limits.min_interval)
         if wait is not None:
             when = wait.next_allowed.astimezone().strftime("%Y-%m-%d %H:%M")
             return PlatformResult(
-                loaded, THROTTLED, note=f"checked recently; next check allowed after {when}"
+                loaded, "throttled", note=f"checked recently; next check allowed after {when}"
             )
     return None
 
@@ -451,7 +409,7 @@ async def _check(
             break
         await asyncio.sleep(limits.backoff * (2 ** (attempt - 1)) * options.backoff_scale)
     assert outcome is not None
-    return PlatformResult(loaded, outcome.status, outcome, attempts=attempt)
+    return PlatformResult(loaded, check_status(outcome.status), outcome, attempts=attempt)
 
 
 def _crashed(loaded: LoadedRecipe, exc: BaseException) -> Outcome:
@@ -480,8 +438,9 @@ def start_trail_run(
     )
 
 
-def record_result(run: Run, item: PlatformResult) -> None:
-    """Record one platform's result: its screenshots as encrypted blobs, then the finding."""
+def write_result(run: Run, item: PlatformResult) -> None:
+    """Write one platform's result to the trail: its screenshots as encrypted blobs, then the
+    finding."""
     finding = item.to_dict()
     if item.outcome is not None:
         finding["screenshots"] = [
@@ -494,3 +453,134 @@ def record_result(run: Run, item: PlatformResult) -> None:
             for shot in item.outcome.screenshots
         ]
     run.finding(item.id, finding)
+
+
+class TrailWriter:
+    """Writes each result to the trail. A write that fails stops the writing, not the audit."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.error: StorageError | None = None
+        self.missed: list[str] = []
+
+    def __call__(self, item: PlatformResult) -> None:
+        if self.error is None:
+            try:
+                write_result(self.run, item)
+                return
+            except StorageError as exc:
+                self.error = exc
+        self.missed.append(item.id)
+
+    def seal(self, status: str) -> None:
+        if self.error is not None:
+            status = f"incomplete: {len(self.missed)} result(s) could not be recorded"
+        try:
+            self.run.seal(status)
+        except StorageError as exc:
+            self.error = self.error or exc
+
+    def failure(self, total: int) -> StorageError | None:
+        """The one-line error for the user, or None when everything was written."""
+        if self.error is None:
+            return None
+        oserror = self.error.__cause__
+        cause = (
+            oserror.strerror
+            if isinstance(oserror, OSError) and oserror.strerror
+            else self.error.message.rstrip(".")
+        )
+        if self.missed:
+            what = f"{len(self.missed)} of {total} results are shown but not recorded"
+        else:
+            what = "every result is recorded, but the run could not be sealed"
+        return StorageError(
+            f"the trail could not be written ({cause}): {what}.",
+            hint="Free some disk space and run the audit again; the records already in the "
+            "trail are intact.",
+        )
+
+
+@dataclass
+class AuditRun:
+    """A whole audit: what it found, and what the trail could not keep (None: all of it)."""
+
+    result: AuditResult
+    unrecorded: StorageError | None = None
+
+
+async def audit_number(
+    phone: PhoneNumber,
+    recipes: Sequence[LoadedRecipe],
+    *,
+    options: AuditOptions | None = None,
+    trail: Trail | None = None,
+    fixtures: bool = False,
+    headed: bool = False,
+    session: BrowserSession | None = None,
+    replicas: ReplicaFor | None = None,
+    human: Human | None = None,
+    throttle: Throttle | None = None,
+    on_event: Callable[[AuditEvent], None] | None = None,
+    result: AuditResult | None = None,
+) -> AuditRun:
+    """The audit end to end: the trail run, the browser, the replicas, the throttle, the seal.
+
+    `trail` None: nothing is written. `fixtures`: every platform is answered by its replica
+    (`replicas` chooses them, else each recipe's default scenario) and no interval applies;
+    live, each recipe's minimum interval is kept across runs (`throttle`, else the data
+    directory's). `session`: a browser already open (the demo's), else one is opened for the
+    audit. A full or failing disk stops the writing, not the checks: the results are still
+    returned, with `unrecorded` saying what the trail is missing. Cancelled (Ctrl-C), the run is
+    sealed as interrupted with what finished.
+    """
+    from unbinder.browser.launch import BrowserSession
+
+    options = options or AuditOptions()
+    result = result or AuditResult(phone=phone, fixtures=fixtures)
+    if fixtures and replicas is None:
+        from unbinder.browser.replica import Replica
+
+        def replicas(loaded: LoadedRecipe) -> Replica:
+            return Replica.load(loaded.id)
+
+    if not fixtures and throttle is None:
+        from unbinder.jobs.throttle import Throttle
+        from unbinder.paths import Paths
+
+        throttle = Throttle(Paths.from_env().state_dir)
+    writer = None
+    if trail is not None:
+        writer = TrailWriter(start_trail_run(trail, phone, recipes, fixtures=fixtures))
+
+    async def go(browser: BrowserSession) -> None:
+        await run_audit(
+            browser,
+            recipes,
+            phone,
+            options=options,
+            result=result,
+            replicas=replicas,
+            human=human,
+            throttle=throttle,
+            on_event=on_event,
+            on_result=writer,
+        )
+
+    ended = "complete"
+    try:
+        if session is not None:
+            await go(session)
+        else:
+            async with BrowserSession(headless=not headed) as own:
+                await go(own)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        result.interrupted = True
+        raise
+    except BaseException as exc:
+        ended = f"stopped: {type(exc).__name__}"
+        raise
+    finally:
+        if writer is not None:
+            writer.seal("interrupted" if result.interrupted else ended)
+    return AuditRun(result, writer.failure(len(result.results)) if writer else None)

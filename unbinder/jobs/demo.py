@@ -147,26 +147,26 @@ class _Demo:
     async def audit(
         self, session: BrowserSession, trail: Trail, phone: PhoneNumber, ids: list[str]
     ) -> AuditResult:
-        from unbinder.jobs.audit import AuditOptions, record_result, run_audit, start_trail_run
+        from unbinder.jobs.audit import AuditOptions, audit_number
 
         chosen = [self.recipes[i] for i in ids]
         options = AuditOptions(allow_side_effects=self.plan.allow_side_effects, lang=self.lang)
         names = {r.id: r.recipe.name.get(self.lang) for r in chosen}
-        with (
-            start_trail_run(trail, phone, chosen, fixtures=True) as run,
-            self.view.progress(names) as progress,
-        ):
-            result = await run_audit(
-                session,
-                chosen,
+        with self.view.progress(names) as progress:
+            run = await audit_number(
                 phone,
+                chosen,
                 options=options,
+                trail=trail,
+                fixtures=True,
+                session=session,
                 replicas=self.replica,
                 on_event=progress,
-                on_result=lambda item: record_result(run, item),
             )
-        self.view.audit_done(result)
-        return result
+        if run.unrecorded is not None:
+            raise run.unrecorded
+        self.view.audit_done(run.result)
+        return run.result
 
     async def change(
         self, session: BrowserSession, trail: Trail, phone: PhoneNumber, spec: DemoChange

@@ -31,6 +31,13 @@ from unbinder import __version__
 from unbinder.errors import BadInput, UnbinderError
 from unbinder.i18n.lang import LANGS
 from unbinder.trail.records import RecordType, format_time, now
+from unbinder.vocab import (
+    AUTOMATIC,
+    CONCLUSIVE_STATES,
+    DONE_STATES,
+    PLATFORM_STATES,
+    PlatformState,
+)
 
 if TYPE_CHECKING:
     from unbinder.phone import PhoneNumber
@@ -42,26 +49,6 @@ FORMATS = ("html", "json")
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 SCHEMA_FILE = TEMPLATE_DIR / "report.schema.json"
 
-# A platform's state for a number, and which states end the matter.
-CONCLUSIVE = ("bound", "not_bound", "changed", "unbound")
-DONE = ("not_bound", "changed", "unbound")
-# What the audit's coverage line calls "checked automatically" (audit.AUTOMATIC): a check ran
-# to an end of its own; a captcha or a rate limit still needs a person.
-CHECKED = ("bound", "not_bound", "unknown", "error")
-STATES = (  # in the order the report lists platforms: what needs doing first
-    "bound",
-    "needs_human",
-    "rate_limited",
-    "unknown",
-    "error",
-    "not_done",
-    "manual",
-    "skipped",
-    "throttled",
-    "changed",
-    "unbound",
-    "not_bound",
-)
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 COUNTS = ("platforms", "checked", "bound", "changed", "not_bound", "todo", "manual")
 SHORT_MAC = 16  # hex digits of the head MAC shown as its fingerprint
@@ -80,11 +67,10 @@ _BLOB = RecordType.BLOB.label
 
 @cache
 def texts() -> dict[str, dict[str, str]]:
-    """The report's words in each language (templates/report_text.yaml)."""
-    import yaml
+    """The report's words in each language (the i18n catalogs)."""
+    from unbinder.i18n.words import words
 
-    loaded = yaml.safe_load((TEMPLATE_DIR / "report_text.yaml").read_text(encoding="utf-8"))
-    return {lang: {str(k): str(v) for k, v in loaded[lang].items()} for lang in LANGS}
+    return {lang: words(lang) for lang in LANGS}
 
 
 @dataclass
@@ -529,12 +515,16 @@ def _looks_like(media_type: str, data: bytes) -> bool:
 # -- each platform's state for a number -------------------------------------------------------
 
 
-def _effective(item: dict[str, Any]) -> str:
+def _effective(item: dict[str, Any]) -> PlatformState:
     """What an entry says about the platform's state (a change that did not happen: bound)."""
-    outcome = str(item.get("outcome") or "unknown")
-    if outcome == "not_done" and item.get("reason_code") == "still_old":
+    if item.get("outcome") == "not_done" and item.get("reason_code") == "still_old":
         return "bound"
-    return outcome if outcome in STATES else "unknown"
+    return _state(str(item.get("outcome") or "unknown"))
+
+
+def _state(word: str) -> PlatformState:
+    """A trail's word as a platform state (a word this version does not know: unknown)."""
+    return next((s for s in PLATFORM_STATES if s == word), "unknown")
 
 
 def _numbers(runs: list[dict[str, Any]], text: _Text, lookup: RecipeLookup) -> list[dict[str, Any]]:
@@ -585,14 +575,14 @@ def _platform_states(
                 "next_step": "",
             },
         )
-        if item["source"] == "check" and effective in CHECKED:
+        if item["source"] == "check" and effective in AUTOMATIC:
             state["checked"] = True
         state["latest"] = {"run": item["run"], "outcome": effective, "time": item["time"]}
         current = state["state"]
         if effective == "not_bound" and current in ("changed", "unbound"):
             state["confirmed"] = True
             continue
-        if effective in CONCLUSIVE or current not in CONCLUSIVE:
+        if effective in CONCLUSIVE_STATES or current not in CONCLUSIVE_STATES:
             state.update(
                 state=effective,
                 evidence=item["evidence"],
@@ -601,10 +591,12 @@ def _platform_states(
                 confirmed=False,
             )
     for state in states.values():
-        state["done"] = state["state"] in DONE
+        state["done"] = state["state"] in DONE_STATES
         state["next_step"] = next_step(state["state"], state["platform"], text, lookup)
     # What still needs doing first, the most urgent (still bound) at the top.
-    return sorted(states.values(), key=lambda s: (STATES.index(s["state"]), s["name"].lower()))
+    return sorted(
+        states.values(), key=lambda s: (PLATFORM_STATES.index(s["state"]), s["name"].lower())
+    )
 
 
 def _count(platforms: list[dict[str, Any]]) -> dict[str, int]:
@@ -629,26 +621,9 @@ def _add_counts(counts: Iterable[dict[str, int]]) -> dict[str, int]:
 
 def next_step(state: str, platform: str, text: _Text, lookup: RecipeLookup) -> str:
     """What the person should do about `platform`, given its state, in the report's language."""
-    if state == "not_bound":
-        return text("next_nothing")
-    if state == "changed":
-        return text("next_done_changed")
-    if state == "unbound":
-        return text("next_done_unbound")
-    loaded = lookup(platform)
-    flows = loaded.recipe.flows if loaded is not None else None
-    manual = flows.manual.steps.get(text.lang) if flows and flows.manual else []
-    steps = " > ".join(s.rstrip(".") for s in manual[:2])
-    if state == "bound":
-        if flows is None or flows.change is not None or flows.unbind is not None:
-            return text("next_unbind", id=platform)
-        return text("next_by_hand", id=platform, steps=steps or f"unbinder recipes show {platform}")
-    if state == "manual":
-        return text("next_manual", id=platform, steps=steps or f"unbinder recipes show {platform}")
-    key = f"next_{state}"
-    return (
-        text(key, id=platform) if key in texts()[text.lang] else text("next_unknown", id=platform)
-    )
+    from unbinder.jobs.advice import next_step as advice
+
+    return advice(_state(state), platform, lookup(platform), text.lang)
 
 
 # -- rendering --------------------------------------------------------------------------------
