@@ -108,7 +108,7 @@ def audit(
     else:
         from unbinder.cli.progress import result_table
 
-        result_table(result, "PHONE", lang)
+        result_table(result, lang)
     if run.unrecorded is not None:
         raise run.unrecorded
     if result.interrupted:

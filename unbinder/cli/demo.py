@@ -42,7 +42,7 @@ class _View:
     def audit_done(self, result: AuditResult) -> None:
         from unbinder.cli.progress import result_table
 
-        result_table(result, "PHONE", self.lang)
+        result_table(result, self.lang)
 
     def change_done(self, result: ActionResult) -> None:
         from unbinder.cli.unbind import render

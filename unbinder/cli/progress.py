@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -103,7 +102,7 @@ class Progress:
         return table
 
 
-def result_table(result: AuditResult, phone_hint: str, lang: str = "en") -> None:
+def result_table(result: AuditResult, lang: str = "en") -> None:
     """The table at the end: platform, outcome, evidence, what to do next; then the coverage."""
     from rich.table import Table
 
@@ -146,7 +145,3 @@ def coverage_line(result: AuditResult) -> str:
         f"{s['skipped']} skipped.",
     ]
     return " ".join(parts)
-
-
-def is_tty() -> bool:
-    return sys.stdin.isatty()

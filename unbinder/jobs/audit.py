@@ -106,9 +106,6 @@ class AuditResult:
     planned: list[str] = field(default_factory=list)
     interrupted: bool = False
 
-    def by_status(self, *statuses: AuditStatus) -> list[PlatformResult]:
-        return [r for r in self.results if r.status in statuses]
-
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for result in self.results:

@@ -167,20 +167,6 @@ def calibrate(target: float = TARGET_SECONDS) -> KdfParams:
     return KdfParams(SCRYPT, salt, log_n=log_n, r=SCRYPT_R, p=1)
 
 
-def with_new_salt(params: KdfParams) -> KdfParams:
-    """The same cost with a fresh salt (a new slot never reuses a salt)."""
-    return KdfParams(
-        params.alg,
-        os.urandom(SALT_LENGTH),
-        memory_kib=params.memory_kib,
-        passes=params.passes,
-        lanes=params.lanes,
-        log_n=params.log_n,
-        r=params.r,
-        p=params.p,
-    )
-
-
 def check_bounds(params: KdfParams) -> None:
     """Reject parameters outside [floor, ceiling] before spending any time on them."""
     fast = test_profile()
