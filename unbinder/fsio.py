@@ -1,7 +1,13 @@
-"""Durable file operations: write-temp-fsync-rename, directory fsync, private modes.
+"""Durable file operations: write-temp-fsync-rename, directory fsync, private modes, reads at an
+offset.
 
 A rename is only durable once the directory holding it is fsynced, and a file's contents only
 once the file is; every write the trail acknowledges goes through one of these helpers.
+
+Windows: files are opened in binary mode (`O_BINARY`, else newlines would be translated); a
+directory cannot be opened there, so there is no directory fsync: NTFS journals the rename
+itself. The mode 0600 only sets "not read-only" there (see paths.py for what keeps the data
+folder private).
 """
 
 from __future__ import annotations
@@ -13,8 +19,18 @@ from pathlib import Path
 from unbinder.errors import StorageError
 from unbinder.paths import FILE_MODE
 
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def has_dir_fsync() -> bool:
+    """Whether a directory can be opened and fsynced here (not on Windows)."""
+    return os.name != "nt"
+
 
 def fsync_dir(directory: Path) -> None:
+    """Make the renames and creations in `directory` durable, where the system allows it."""
+    if not has_dir_fsync():
+        return
     fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         os.fsync(fd)
@@ -24,7 +40,7 @@ def fsync_dir(directory: Path) -> None:
 
 def write_new(path: Path, data: bytes) -> None:
     """Create `path` (0600, must not exist) holding `data`, fsynced with its directory."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, FILE_MODE)
     try:
         write_all(fd, data)
         os.fsync(fd)
@@ -43,7 +59,7 @@ def replace_atomically(path: Path, data: bytes, *, action: str = "write") -> Non
     try:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, FILE_MODE)
         try:
             write_all(fd, data)
             os.fsync(fd)
@@ -72,3 +88,17 @@ def write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+def read_at(fd: int, size: int, offset: int) -> bytes:
+    """Up to `size` bytes of `fd` from `offset` (`os.pread`, or seek and read where it is missing).
+
+    Without pread (Windows) the descriptor's offset moves: callers sharing `fd` between threads
+    hold a lock around it (Trail does).
+    """
+    pread = getattr(os, "pread", None)
+    if pread is not None:
+        data: bytes = pread(fd, size, offset)
+        return data
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, size)

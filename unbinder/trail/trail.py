@@ -7,16 +7,16 @@ Files in the trail directory (0700; files 0600):
     blobs/<keyed hash>.blob     encrypted evidence (blobs.py)
     trail.log.torn-<time>-<offset>   the bytes of a torn tail, cut off at open
 
-Each append is one write on an O_APPEND descriptor followed by fdatasync, under an exclusive
-flock on the log, after catching up with whatever another process appended meanwhile; the
-record number is returned only once the record is on disk.
+Each append is one write on an O_APPEND descriptor followed by fdatasync, under the log's
+exclusive lock (lock.py: flock on Linux and macOS, msvcrt on Windows), after catching up with
+whatever another process appended meanwhile; the record number is returned only once the record
+is on disk.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import secrets
 import shutil
@@ -34,7 +34,7 @@ from unbinder import __version__, fsio, redact
 from unbinder.errors import AuthError, BadInput, StorageError, TamperedError
 from unbinder.paths import Paths, private_dir
 from unbinder.phone import PhoneNumber
-from unbinder.trail import blobs, kdf, keyfile, log, records
+from unbinder.trail import blobs, kdf, keyfile, lock, log, records
 from unbinder.trail.anchor import Anchor, AnchorState, check, default_anchor
 from unbinder.trail.keys import MAC_LENGTH, MasterKey
 from unbinder.trail.log import Problem, Scan
@@ -47,6 +47,7 @@ BLOB_DIR = "blobs"
 SIDE_PREFIX = f"{LOG_NAME}.torn-"
 
 _datasync = getattr(os, "fdatasync", os.fsync)
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows would otherwise translate newlines
 
 
 class TrailTampered(TamperedError):
@@ -137,7 +138,8 @@ class Trail:
         self._end = result.end
         self._head_seq, self._head_mac = result.head
         self._anchor = anchor
-        # flock excludes other processes; threads sharing this descriptor need their own lock.
+        # The file lock excludes other processes; threads sharing this descriptor need their own
+        # lock, held for every read and write of it (on Windows a read moves the shared offset).
         self._lock = threading.Lock()
 
     # -- creating and opening --------------------------------------------------------------
@@ -222,7 +224,7 @@ class Trail:
         path = directory / LOG_NAME
         read_only: str | None = None
         try:
-            fd = os.open(path, os.O_RDWR | os.O_APPEND)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | _BINARY)
         except FileNotFoundError:
             raise TrailTampered([Problem(None, f"the log file {path} is missing")]) from None
         except OSError as exc:
@@ -232,7 +234,7 @@ class Trail:
             read_only = f"{path}: {exc.strerror}"
         try:
             warnings: list[str] = []
-            with _locked(fd, fcntl.LOCK_EX):
+            with lock.exclusive(fd):
                 data = _read_all(fd)
                 result = log.scan(data, keys)
                 _check_key_matches(result, master)
@@ -336,7 +338,7 @@ class Trail:
                 f"cannot append to the trail: {self.read_only}.",
                 hint="Make the data directory writable again; the trail itself is intact.",
             )
-        with self._lock, _locked(fd, fcntl.LOCK_EX):
+        with self._lock, lock.exclusive(fd):
             self._catch_up(fd)
             seq = self._head_seq + 1
             body = payload(self._head_seq, self._head_mac) if callable(payload) else payload
@@ -372,7 +374,7 @@ class Trail:
             raise TrailTampered(
                 [Problem(None, f"the log shrank from {self._end} to {size} bytes while open")]
             )
-        data = os.pread(fd, size - self._end, self._end)
+        data = fsio.read_at(fd, size - self._end, self._end)
         result = Scan(header_ok=True, header_mac=self._head_mac)
         log.scan_frames(
             data,
@@ -473,7 +475,7 @@ class Trail:
     def head(self) -> tuple[int, str]:
         """(sequence number, chain MAC hex) of the last record."""
         fd = self._require_open()
-        with self._lock, _locked(fd, fcntl.LOCK_EX):
+        with self._lock, lock.exclusive(fd):
             self._catch_up(fd)
             return self._head_seq, self._head_mac.hex()
 
@@ -514,7 +516,7 @@ class Trail:
 
     def _scan_now(self) -> Scan:
         fd = self._require_open()
-        with _locked(fd, fcntl.LOCK_SH):
+        with self._lock, lock.shared(fd):
             data = _read_all(fd)
         return log.scan(data, self._keys)
 
@@ -669,14 +671,14 @@ def verify_unlocked(
     keys = master.subkeys()
     path = directory / LOG_NAME
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | _BINARY)
     except FileNotFoundError:
         result = Scan(problems=[Problem(None, f"the log file {path} is missing")])
     except OSError as exc:
         raise StorageError(f"cannot read {path}: {exc.strerror}.") from exc
     else:
         try:
-            with _locked(fd, fcntl.LOCK_SH):
+            with lock.shared(fd):
                 data = _read_all(fd)
         except OSError as exc:  # e.g. trail.log is a directory
             raise StorageError(f"cannot read {path}: {exc.strerror}.") from exc
@@ -740,7 +742,7 @@ def _open_read_only(path: Path, refused: OSError) -> int:
     if refused.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
         raise StorageError(f"cannot open {path}: {refused.strerror}.") from refused
     try:
-        return os.open(path, os.O_RDONLY)
+        return os.open(path, os.O_RDONLY | _BINARY)
     except OSError as exc:
         raise StorageError(f"cannot open {path}: {exc.strerror}.") from exc
 
@@ -783,21 +785,12 @@ def _no_trail(directory: Path) -> BadInput:
     )
 
 
-@contextlib.contextmanager
-def _locked(fd: int, operation: int) -> Iterator[None]:
-    fcntl.flock(fd, operation)
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-
-
 def _read_all(fd: int) -> bytes:
     size = os.fstat(fd).st_size
     chunks = []
     offset = 0
     while offset < size:
-        chunk = os.pread(fd, size - offset, offset)
+        chunk = fsio.read_at(fd, size - offset, offset)
         if not chunk:
             break
         chunks.append(chunk)
