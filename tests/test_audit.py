@@ -57,7 +57,7 @@ EXPECTED_TABLE = """\
 │ Demo Video (unverified)   │ skipped        │ skipped: this check sends an SMS to the number                             │ This check texts the number or notifies its owner: rerun with              │
 │                           │                │                                                                            │ --allow-side-effects if you accept that.                                   │
 └───────────────────────────┴────────────────┴────────────────────────────────────────────────────────────────────────────┴────────────────────────────────────────────────────────────────────────────┘
-7 platforms: 3 checked automatically (1 bound), 2 need a person, 1 manual, 1 skipped.
+7 platforms: 2 checked automatically (1 bound), 1 without an answer, 2 need a person, 1 manual, 1 skipped.
 """
 
 
@@ -393,5 +393,6 @@ def test_coverage_line_counts_one_platform_in_the_singular() -> None:
     result = AuditResult(phone=parse_phone("+86 138 0013 8000"), fixtures=True)
     result.results.append(PlatformResult(find_recipe("demo-chat"), "not_bound"))
     assert coverage_line(result) == (
-        "1 platform: 1 checked automatically (0 bound), 0 need a person, 0 manual, 0 skipped."
+        "1 platform: 1 checked automatically (0 bound), 0 without an answer, 0 need a person, "
+        "0 manual, 0 skipped."
     )

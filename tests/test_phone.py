@@ -93,3 +93,39 @@ def test_masked_matches_platform_styles() -> None:
     assert not masked_matches("138****9000", phone)
     assert not masked_matches("139****8000", phone)
     assert not masked_matches("*******", phone)
+
+
+@pytest.mark.parametrize(
+    ("environ", "region"),
+    [
+        ({"LANG": "zh_CN.UTF-8"}, "CN"),
+        ({"LANG": "en_US.UTF-8"}, "US"),
+        ({"LC_ALL": "en_GB", "LANG": "zh_CN.UTF-8"}, "GB"),
+        ({"LANG": "C.UTF-8"}, None),
+        ({"LANG": "POSIX"}, None),
+        ({}, None),
+    ],
+)
+def test_the_locale_names_the_region_of_a_local_number(
+    environ: dict[str, str], region: str | None
+) -> None:
+    from unbinder.i18n.lang import locale_region
+
+    assert locale_region(environ) == region
+
+
+def test_a_local_number_in_a_chinese_locale_parses_as_cn(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from unbinder.cli import cli
+
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    result = CliRunner().invoke(cli, ["plan", "13800138000", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "CN" in result.stderr
+    assert '"+86 138****8000"' in result.stdout
+    # --region still wins: the same digits as a US number are refused as not a US mobile.
+    other = CliRunner().invoke(cli, ["plan", "13800138000", "--region", "US"])
+    assert other.exit_code == 2

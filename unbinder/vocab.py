@@ -20,6 +20,8 @@ Blocker = Literal["needs_human", "rate_limited"]
 
 # Why a person is needed (an outcome's `kind`, a `human` step's kind).
 HumanKind = Literal["captcha", "sms_code", "login", "risk_control", "identity", "bot_wall", "other"]
+# An outcome's kind: why a person is needed, or `network` (DNS, connection, TLS: no answer at all).
+OutcomeKind = Literal[HumanKind, "network"]
 
 # A platform's line in an audit: an engine outcome, or why no check ran.
 AuditStatus = Literal[
@@ -33,9 +35,14 @@ AuditStatus = Literal[
     "skipped",  # the check has side effects and they were not allowed
     "throttled",  # checked too recently (the recipe's min_interval)
 ]
-# Audit outcomes that are a check's own answer, and those that wait for a person.
-AUTOMATIC: tuple[AuditStatus, ...] = ("bound", "not_bound", "unknown", "error")
+# Audit outcomes that are the platform's own answer (what "checked" counts), those that came back
+# without one, and those that wait for a person.
+AUTOMATIC: tuple[AuditStatus, ...] = ("bound", "not_bound")
+NO_ANSWER: tuple[AuditStatus, ...] = ("unknown", "error")
 NEEDS_PERSON: tuple[AuditStatus, ...] = ("needs_human", "rate_limited")
+# Answers that start a recipe's minimum interval: the platform was asked and said something.
+# A failure, a timeout, the network or a hand-off to a person leave it checkable at once.
+THROTTLING: tuple[CheckStatus, ...] = ("bound", "not_bound", "rate_limited")
 
 # What `unbinder unbind` reports for one platform.
 UnbindResult = Literal["changed", "unbound", "not_done", "needs_human", "error"]

@@ -124,6 +124,9 @@ class Scenario(_Model):
     )
     gates: dict[str, Gate] = Field(default_factory=dict)
     latency_ms: int = Field(default=0, ge=0, le=MAX_DELAY_MS, description="on every request")
+    offline: bool = Field(
+        default=False, description="no network: every request fails as a DNS lookup would"
+    )
     pages: dict[str, str] = Field(
         default_factory=dict, description="serve another page file instead (a redesign)"
     )
@@ -244,6 +247,10 @@ class Replica:
         from playwright.async_api import Error as PlaywrightError
 
         request = route.request
+        if self.scenario.offline:
+            with contextlib.suppress(PlaywrightError):
+                await route.abort("namenotresolved")
+            return
         replay = self._replays.pop(request.url, None) if request.method == "GET" else None
         if replay is not None:
             await _fulfill(route, replay[0], self.directory, replay[1])

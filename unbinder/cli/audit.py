@@ -50,6 +50,11 @@ if TYPE_CHECKING:
 @click.option(
     "--yes", "-y", is_flag=True, help="Do not ask whether the number is yours (for scripts)."
 )
+@click.option(
+    "--recheck",
+    is_flag=True,
+    help="Check even platforms answered within their minimum interval (warns what it risks).",
+)
 @click.option("--no-trail", is_flag=True, help="Do not record this audit in the encrypted trail.")
 @lang_option
 def audit(
@@ -64,6 +69,7 @@ def audit(
     allow_side_effects: bool,
     fixtures: bool,
     yes: bool,
+    recheck: bool,
     no_trail: bool,
     lang: str | None,
 ) -> None:
@@ -72,6 +78,11 @@ def audit(
     Each platform's outcome is backed by evidence: bound, not_bound, needs_human (a captcha or a
     security check: rerun with --headed), rate_limited, unknown or error. App-only platforms are
     listed as manual with their steps. The audit is recorded in the encrypted trail.
+
+    A platform that answered (bound, not bound, rate limited) is not asked again within its
+    recipe's minimum interval (--recheck overrides, with a warning); a failure, a timeout, the
+    network or a hand-off to a person leaves it checkable at once. When most platforms cannot
+    be reached at all, one line says the machine looks offline.
 
     Exit codes: 0 finished (whatever the outcomes), 2 bad input, 3 no browser, 4 the trail
     could not be written (the results are still shown), 5 the trail was tampered with, 6 wrong
@@ -82,12 +93,12 @@ def audit(
         unbinder audit +86 138 0013 8000 --only-region CN
     """
     from unbinder import redact
+    from unbinder.cli.options import parse_number
     from unbinder.i18n.lang import resolve_lang
     from unbinder.jobs.audit import DEFAULT_CONCURRENCY, AuditOptions
-    from unbinder.phone import parse_phone
 
     lang = resolve_lang(lang)
-    number = parse_phone(" ".join(phone), region)
+    number = parse_number(" ".join(phone), region, lang=lang)
     redact.register(number)
     chosen = _choose(platforms, only_region, fixtures)
     if not yes:
@@ -96,7 +107,12 @@ def audit(
         concurrency=concurrency or (1 if headed else DEFAULT_CONCURRENCY),
         allow_side_effects=allow_side_effects,
         lang=lang,
+        recheck=recheck,
     )
+    if recheck:
+        from unbinder.i18n.words import say
+
+        click.echo(say("recheck_warning", lang), err=True)
     run = _run(number, chosen, options, headed=headed, fixtures=fixtures, trail=not no_trail)
     result = run.result
     if as_json:

@@ -45,13 +45,13 @@ def mark(
     \b
         unbinder mark wechat --phone "+86 138 0013 8000" --status changed --note "in the app"
     """
+    from unbinder.cli.options import parse_number
     from unbinder.cli.passphrase import open_trail
     from unbinder.jobs.mark import mark_result
-    from unbinder.phone import parse_phone
     from unbinder.recipe.load import find_recipe
 
-    phone = parse_phone(old, region)
-    new_phone = parse_phone(new, region) if new else None
+    phone = parse_number(old, region)
+    new_phone = parse_number(new, region) if new else None
     loaded = find_recipe(platform)
     with open_trail() as trail:
         run_id = mark_result(

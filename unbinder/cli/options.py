@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from unbinder.phone import PhoneNumber
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -18,3 +21,19 @@ def lang_option(function: F) -> F:
         default=None,
         help="Language of the output (default: from LC_ALL / LANG; zh* gives zh-CN).",
     )(function)
+
+
+def parse_number(text: str, region: str | None, *, lang: str | None = None) -> PhoneNumber:
+    """A number as typed; without `+CC` and `--region`, the locale's country, said in one line."""
+    from unbinder.i18n.lang import locale_region, resolve_lang
+    from unbinder.i18n.words import say
+    from unbinder.phone import parse_phone
+
+    bare = not text.strip().startswith(("+", "00", "\uff0b"))
+    if region is None and bare:
+        guessed = locale_region()
+        if guessed is not None:
+            number = parse_phone(text, guessed)
+            click.echo(say("region_from_locale", resolve_lang(lang), region=guessed), err=True)
+            return number
+    return parse_phone(text, region)

@@ -34,12 +34,12 @@ def plan(
     """
     import json
 
+    from unbinder.cli.options import parse_number
     from unbinder.i18n.lang import resolve_lang
     from unbinder.jobs.plan import build_plan, render_text
-    from unbinder.phone import parse_phone
     from unbinder.recipe.catalog import load_catalog
 
-    number = parse_phone(" ".join(phone), region)
+    number = parse_number(" ".join(phone), region, lang=lang)
     result = build_plan(
         number,
         load_catalog(),

@@ -120,7 +120,10 @@ def result_table(result: AuditResult, lang: str = "en") -> None:
             item.next_step(lang),
         )
     out.print(table)
-    out.print(coverage_line(result))
+    out.print(coverage_line(result, lang))
+    offline = offline_line(result, lang)
+    if offline is not None:
+        out.print(f"[yellow]{offline}[/]")
     if result.interrupted:
         out.print("[yellow]Interrupted: the platforms above are all that finished.[/]")
 
@@ -133,15 +136,29 @@ def _platform_cell(item: PlatformResult, lang: str) -> str:
     return name
 
 
-def coverage_line(result: AuditResult) -> str:
-    """How honest the audit is: checked automatically, needing a person, manual, skipped."""
+def coverage_line(result: AuditResult, lang: str = "en") -> str:
+    """How honest the audit is: answered, no answer, needing a person, manual, skipped."""
+    from unbinder.i18n.words import say
+
     s = result.summary()
-    bound = s.get("status_bound", 0)
-    parts = [
-        f"{s['platforms']} platform{'' if s['platforms'] == 1 else 's'}:",
-        f"{s['checked_automatically']} checked automatically ({bound} bound),",
-        f"{s['need_a_person']} need a person,",
-        f"{s['manual']} manual,",
-        f"{s['skipped']} skipped.",
-    ]
-    return " ".join(parts)
+    key = "coverage_one" if s["platforms"] == 1 else "coverage"
+    return say(
+        key,
+        lang,
+        platforms=s["platforms"],
+        checked=s["checked_automatically"],
+        bound=s.get("status_bound", 0),
+        no_answer=s["no_answer"],
+        person=s["need_a_person"],
+        manual=s["manual"],
+        skipped=s["skipped"],
+    )
+
+
+def offline_line(result: AuditResult, lang: str = "en") -> str | None:
+    """One line when most platforms failed on the network: this machine looks offline."""
+    from unbinder.i18n.words import say
+
+    if not result.looks_offline:
+        return None
+    return say("looks_offline", lang, count=result.summary()["network"])

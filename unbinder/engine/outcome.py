@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from unbinder.browser.guard import BlockedRequest
-from unbinder.vocab import FlowName, FlowStatus, HumanKind
+from unbinder.vocab import FlowName, FlowStatus, OutcomeKind
+
+# Chromium's words for a request that never reached a server: no name, no route, no connection,
+# no TLS. The platform said nothing, so the outcome is `unknown` of kind `network`.
+_NETWORK_ERRORS = re.compile(
+    r"net::ERR_(NAME_NOT_RESOLVED|NAME_RESOLUTION_FAILED|INTERNET_DISCONNECTED|"
+    r"ADDRESS_UNREACHABLE|NETWORK_CHANGED|NETWORK_ACCESS_DENIED|CONNECTION_(REFUSED|RESET|"
+    r"CLOSED|FAILED|TIMED_OUT|ABORTED)|TIMED_OUT|SSL_\w+|CERT_\w+|QUIC_PROTOCOL_ERROR|"
+    r"PROXY_CONNECTION_FAILED)\b"
+)
+
+
+def network_failure(message: str) -> bool:
+    """Does this browser error say the network failed (not the page, not the recipe)?"""
+    return _NETWORK_ERRORS.search(message) is not None
 
 
 @dataclass(frozen=True)
@@ -59,7 +74,7 @@ class Outcome:
     platform: str
     flow: FlowName
     status: FlowStatus  # check/verify: a CheckStatus; change/unbind: a ChangeStatus
-    kind: HumanKind | None = None
+    kind: OutcomeKind | None = None
     evidence: Evidence | None = None
     degraded: bool = False
     warnings: tuple[str, ...] = ()

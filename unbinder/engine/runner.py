@@ -18,12 +18,12 @@ from urllib.parse import urlsplit
 from unbinder.engine.conditions import Conditions, Match, PageWatch, json_at, url_matches
 from unbinder.engine.human import ConfirmRequest, Handoff, Human, NoScript
 from unbinder.engine.locate import Interrupted, Locate, SelectorTimeout, wait_state
-from unbinder.engine.outcome import Evidence, Outcome, Screenshot, StepFailure
+from unbinder.engine.outcome import Evidence, Outcome, Screenshot, StepFailure, network_failure
 from unbinder.phone import PhoneNumber
 from unbinder.recipe.load import LoadedRecipe
 from unbinder.recipe.model import Condition, Flow, Localized, ResponseMatch, Rule, Step
 from unbinder.redact import redact
-from unbinder.vocab import VERDICTS, FlowName, FlowStatus, HumanKind
+from unbinder.vocab import VERDICTS, FlowName, FlowStatus, HumanKind, OutcomeKind
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page
@@ -45,7 +45,7 @@ class _End(Exception):
         self,
         status: FlowStatus,
         *,
-        kind: HumanKind | None = None,
+        kind: OutcomeKind | None = None,
         evidence: Evidence | None = None,
         failure: StepFailure | None = None,
         reason: str | None = None,
@@ -118,7 +118,7 @@ class FlowRun:
         from unbinder.engine.outcome import Outcome as _Outcome
 
         status: FlowStatus = "unknown"
-        kind: HumanKind | None = None
+        kind: OutcomeKind | None = None
         evidence: Evidence | None = None
         failure: StepFailure | None = None
         reason: str | None = None
@@ -235,7 +235,10 @@ class FlowRun:
             # A page that never loads (a hang, a redirect loop, a network error) says nothing
             # about the account, and nothing about the recipe either. The guard's refusals were
             # renamed above: a recipe that leaves its domains is an error.
-            raise _End("unknown", reason=f"the page did not load: {message}", failure=failure)
+            kind: OutcomeKind | None = "network" if network_failure(message) else None
+            raise _End(
+                "unknown", kind=kind, reason=f"the page did not load: {message}", failure=failure
+            )
         raise _End("error", failure=failure)
 
     async def _step(self, step: Step, path: str, outer: Match | None) -> None:

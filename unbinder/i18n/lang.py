@@ -19,6 +19,23 @@ def default_lang(environ: Mapping[str, str] | None = None) -> str:
     return "en"
 
 
+def locale_region(environ: Mapping[str, str] | None = None) -> str | None:
+    """The country of the locale (`zh_CN.UTF-8` -> CN, `en_US` -> US), or None (C, POSIX...).
+
+    Windows sets none of these variables; there Python's own locale is asked.
+    """
+    import re
+
+    env = os.environ if environ is None else environ
+    value = next((env[n] for n in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(n)), None)
+    if value is None and environ is None:
+        import locale
+
+        value = locale.getlocale()[0]
+    match = re.match(r"[A-Za-z]{2,3}[_-]([A-Za-z]{2})\b", value or "")
+    return match.group(1).upper() if match else None
+
+
 def resolve_lang(option: str | None, environ: Mapping[str, str] | None = None) -> str:
     """The `--lang` option when given, else the environment's language."""
     return option if option in LANGS else default_lang(environ)

@@ -21,7 +21,14 @@ from unbinder.engine import Outcome, run_flow
 from unbinder.errors import StorageError
 from unbinder.phone import PhoneNumber
 from unbinder.recipe.load import LoadedRecipe
-from unbinder.vocab import AUTOMATIC, NEEDS_PERSON, AuditStatus, check_status
+from unbinder.vocab import (
+    AUTOMATIC,
+    NEEDS_PERSON,
+    NO_ANSWER,
+    THROTTLING,
+    AuditStatus,
+    check_status,
+)
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -114,11 +121,20 @@ class AuditResult:
             "platforms": len(self.planned) or len(self.results),
             "finished": len(self.results),
             "checked_automatically": sum(counts.get(s, 0) for s in AUTOMATIC),
+            "no_answer": sum(counts.get(s, 0) for s in NO_ANSWER),
+            "network": sum(1 for r in self.results if r.outcome and r.outcome.kind == "network"),
             "need_a_person": sum(counts.get(s, 0) for s in NEEDS_PERSON),
             "manual": counts.get("manual", 0),
             "skipped": counts.get("skipped", 0) + counts.get("throttled", 0),
             **{f"status_{k}": v for k, v in sorted(counts.items())},
         }
+
+    @property
+    def looks_offline(self) -> bool:
+        """Most of the platforms a browser asked failed on the network: the machine, not them."""
+        asked = [r for r in self.results if r.outcome is not None]
+        failed = sum(1 for r in asked if r.outcome is not None and r.outcome.kind == "network")
+        return failed >= 2 and failed * 2 > len(asked)
 
     def ordered(self) -> list[PlatformResult]:
         """Results in the order the platforms were planned."""
@@ -139,6 +155,7 @@ class AuditResult:
             if self.finished_at
             else None,
             "interrupted": self.interrupted,
+            "looks_offline": self.looks_offline,
             "summary": self.summary(),
             "platforms": [r.to_dict(lang) for r in self.ordered()],
         }
@@ -161,6 +178,7 @@ class AuditOptions:
     screenshots: bool = True
     lang: str = "en"
     max_retries: int | None = None  # None: each recipe's limits.max_retries
+    recheck: bool = False  # check even inside a recipe's minimum interval
     backoff_scale: float = 1.0
 
 
@@ -349,7 +367,7 @@ def _precheck(
             if flag
         )
         return PlatformResult(loaded, "skipped", note=f"skipped: this check {what}")
-    if throttle is not None:
+    if throttle is not None and not options.recheck:
         wait = throttle.wait_for(recipe.id, phone, recipe.limits.min_interval)
         if wait is not None:
             when = wait.next_allowed.astimezone().strftime("%Y-%m-%d %H:%M")
@@ -400,8 +418,8 @@ async def _check(
             raise
         except Exception as exc:  # one platform's failure never stops the others
             outcome = _crashed(loaded, exc)
-        if throttle is not None:
-            throttle.record(loaded.id, phone)
+        if throttle is not None and outcome.status in THROTTLING:
+            throttle.answered(loaded.id, phone)
         if outcome.status != "rate_limited" or attempt > retries:
             break
         await asyncio.sleep(limits.backoff * (2 ** (attempt - 1)) * options.backoff_scale)

@@ -61,8 +61,8 @@ class Throttle:
         next_allowed = last + dt.timedelta(seconds=min_interval)
         return Wait(last, next_allowed) if next_allowed > self.now() else None
 
-    def record(self, platform: str, phone: PhoneNumber) -> None:
-        """Remember that this number was just checked on this platform."""
+    def answered(self, platform: str, phone: PhoneNumber) -> None:
+        """Remember that the platform just answered a check of this number."""
         state = self._load()
         state[self._ref(platform, phone)] = self.now().isoformat(timespec="seconds")
         self._write(state)
