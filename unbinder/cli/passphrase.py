@@ -70,6 +70,22 @@ def open_trail() -> Trail:
     if Trail.exists(paths.trail_dir):
         return open_or_create(paths, get_passphrase())
     click.echo(f"Creating the encrypted trail in {paths.trail_dir}.", err=True)
-    return open_or_create(
-        paths, get_new_passphrase("Choose a trail passphrase", env=PASSPHRASE_ENV)
-    )
+    passphrase = get_new_passphrase("Choose a trail passphrase", env=PASSPHRASE_ENV)
+    code = new_recovery_code()
+    trail = open_or_create(paths, passphrase, recovery_code=code)
+    show_recovery_code(code)
+    return trail
+
+
+def new_recovery_code() -> str:
+    from unbinder.trail.keyfile import new_recovery_code as make
+
+    return make()
+
+
+def show_recovery_code(code: str) -> None:
+    """Print the recovery code once, with what it is for (on stderr: never in piped output)."""
+    from unbinder.i18n.lang import resolve_lang
+    from unbinder.i18n.words import say
+
+    click.echo(say("recovery_code", resolve_lang(None), code=code), err=True)

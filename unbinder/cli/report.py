@@ -67,11 +67,14 @@ def report(
     from unbinder.i18n.lang import resolve_lang
     from unbinder.jobs.report import build_report, render, write_report
     from unbinder.paths import Paths
-    from unbinder.trail import open_or_create
+    from unbinder.trail import Trail, open_or_create
     from unbinder.trail.records import now
 
     reveal = None
-    with open_or_create(Paths.from_env(), get_passphrase(), create_if_missing=False) as trail:
+    paths = Paths.from_env()
+    if not Trail.exists(paths.trail_dir):  # before asking for a passphrase it cannot use
+        open_or_create(paths, "", create_if_missing=False)
+    with open_or_create(paths, get_passphrase(), create_if_missing=False) as trail:
         for warning in trail.warnings:
             click.echo(f"Warning: {warning}", err=True)
         if show_number or number_text:

@@ -40,23 +40,33 @@ def init() -> None:
     """Create the trail, protected by a passphrase you choose (asked twice).
 
     Deriving the key is made to take about half a second, so guessing passphrases is slow.
-    Without the passphrase nobody, you included, can read the trail.
+    Without the passphrase nobody, you included, can read the trail. A recovery code is
+    printed once: keep it on paper; it opens the trail when the passphrase is lost, and
+    `unbinder trail passwd` takes it in place of the old passphrase.
 
     Example:
 
         unbinder trail init
     """
+    from unbinder.cli.passphrase import new_recovery_code, show_recovery_code
+    from unbinder.errors import BadInput
     from unbinder.paths import Paths
     from unbinder.trail import Trail
 
     paths = Paths.from_env()
+    if Trail.exists(paths.trail_dir):
+        raise BadInput(
+            f"a trail already exists in {paths.trail_dir}.",
+            hint="Open it with its passphrase, or move the directory away to start anew.",
+        )
     passphrase = get_new_passphrase("Choose a trail passphrase", env=PASSPHRASE_ENV)
     paths.ensure()
-    with Trail.create(paths.trail_dir, passphrase) as created:
+    code = new_recovery_code()
+    with Trail.create(paths.trail_dir, passphrase, recovery_code=code) as created:
         first = next(created.records())
     click.echo(f"Created an encrypted trail in {paths.trail_dir}")
     click.echo(f"Key derivation: {first.payload.get('kdf')}.")
-    click.echo("Keep the passphrase safe: without it the trail cannot be read.")
+    show_recovery_code(code)
 
 
 @trail.command()
@@ -183,8 +193,10 @@ def export(fmt: str, out: Path | None, show_number: bool) -> None:
 def passwd() -> None:
     """Change the trail passphrase. Only the key file is rewritten (atomically); the log is not.
 
-    The current passphrase comes from UNBINDER_PASSPHRASE or a prompt, the new one from
-    UNBINDER_NEW_PASSPHRASE or a prompt (asked twice).
+    The current passphrase (or the recovery code printed when the trail was created) comes
+    from UNBINDER_PASSPHRASE or a prompt, the new one from UNBINDER_NEW_PASSPHRASE or a prompt
+    (asked twice). With the recovery code, the new passphrase replaces the lost one and the
+    recovery code keeps working.
 
     Example:
 
@@ -193,7 +205,7 @@ def passwd() -> None:
     from unbinder.trail import change_passphrase
 
     directory = _trail_dir()
-    old = get_passphrase(prompt="Current trail passphrase")
+    old = get_passphrase(prompt="Current trail passphrase (or recovery code)")
     new = get_new_passphrase()
     change_passphrase(directory, old, new)
     click.echo("Passphrase changed (key.json rewritten; the records are untouched).")

@@ -32,22 +32,44 @@ MAX_SLOTS = 8
 MAX_KEYFILE_BYTES = 64 * 1024
 
 
+PASSPHRASE = "passphrase"  # noqa: S105 (a slot label, not a secret)
+RECOVERY = "recovery"  # a slot opened by the printed recovery code
+_RECOVERY_GROUPS = 8  # 8 groups of 4 base32 characters: 160 bits
+
+
+def new_recovery_code() -> str:
+    """A random code to print and keep on paper: `ABCD-EFGH-...` (160 bits, base32)."""
+    text = base64.b32encode(os.urandom(_RECOVERY_GROUPS * 5 // 2)).decode().rstrip("=")
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def normalize_recovery(text: str) -> str:
+    """The code as typed back: case, spaces and dashes do not matter; 0/1/8 read as O/I/B."""
+    kept = "".join(ch for ch in text.upper() if ch.isalnum())
+    kept = kept.translate(str.maketrans("018", "OIB"))
+    return "-".join(kept[i : i + 4] for i in range(0, len(kept), 4))
+
+
 @dataclass(frozen=True)
 class Slot:
-    """One passphrase's wrapping of the master key."""
+    """One wrapping of the master key: by a passphrase, or by the recovery code."""
 
     kdf: kdf.KdfParams
     created: str
     nonce: bytes
     wrapped: bytes
+    label: str = PASSPHRASE
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        doc = {
             "kdf": self.kdf.to_json(),
             "created": self.created,
             "nonce": _b64(self.nonce),
             "wrapped": _b64(self.wrapped),
         }
+        if self.label != PASSPHRASE:
+            doc["label"] = self.label
+        return doc
 
 
 @dataclass(frozen=True)
@@ -76,7 +98,8 @@ class KeyFile:
             except AuthError as exc:
                 rejected = rejected or exc
                 continue
-            kek = kdf.derive(passphrase, slot.kdf)
+            secret_text = normalize_recovery(passphrase) if slot.label == RECOVERY else passphrase
+            kek = kdf.derive(secret_text, slot.kdf)
             try:
                 secret = ChaCha20Poly1305(kek).decrypt(
                     slot.nonce, slot.wrapped, _slot_ad(self.trail_id, slot)
@@ -92,10 +115,12 @@ class KeyFile:
             hint="Type it again; check UNBINDER_PASSPHRASE if it is set.",
         )
 
-    def with_slot(self, index: int | None, passphrase: str, master: MasterKey) -> KeyFile:
+    def with_slot(
+        self, index: int | None, passphrase: str, master: MasterKey, *, label: str = PASSPHRASE
+    ) -> KeyFile:
         """A copy where slot `index` (or a new slot when None) wraps `master` for `passphrase`."""
         params = kdf.calibrate()
-        slot = wrap(master, passphrase, params)
+        slot = wrap(master, passphrase, params, label=label)
         slots = list(self.slots)
         if index is None:
             if len(slots) >= MAX_SLOTS:
@@ -110,13 +135,15 @@ def new_master() -> MasterKey:
     return MasterKey(os.urandom(TRAIL_ID_LENGTH), os.urandom(MASTER_LENGTH))
 
 
-def wrap(master: MasterKey, passphrase: str, params: kdf.KdfParams) -> Slot:
+def wrap(
+    master: MasterKey, passphrase: str, params: kdf.KdfParams, *, label: str = PASSPHRASE
+) -> Slot:
     if not passphrase:
         raise BadInput("the passphrase is empty.", hint="Choose a passphrase you can remember.")
     created = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     nonce = os.urandom(NONCE_LENGTH)
-    unsealed = Slot(params, created, nonce, b"")
-    kek = kdf.derive(passphrase, params)
+    unsealed = Slot(params, created, nonce, b"", label)
+    kek = kdf.derive(normalize_recovery(passphrase) if label == RECOVERY else passphrase, params)
     wrapped = ChaCha20Poly1305(kek).encrypt(
         nonce, master.secret, _slot_ad(master.trail_id, unsealed)
     )
@@ -172,7 +199,12 @@ def _parse(doc: object) -> KeyFile:
         wrapped = base64.b64decode(str(raw["wrapped"]), validate=True)
         if len(nonce) != NONCE_LENGTH or len(wrapped) != MASTER_LENGTH + 16:
             raise ValueError("a slot has the wrong size")
-        slots.append(Slot(kdf.KdfParams.from_json(raw["kdf"]), str(raw["created"]), nonce, wrapped))
+        label = str(raw.get("label", PASSPHRASE))
+        if label not in (PASSPHRASE, RECOVERY):
+            raise ValueError(f"a slot has an unknown label {label!r}")
+        slots.append(
+            Slot(kdf.KdfParams.from_json(raw["kdf"]), str(raw["created"]), nonce, wrapped, label)
+        )
     return KeyFile(trail_id, tuple(slots))
 
 
@@ -184,6 +216,8 @@ def _slot_ad(trail_id: bytes, slot: Slot) -> bytes:
         "kdf": slot.kdf.to_json(),
         "created": slot.created,
     }
+    if slot.label != PASSPHRASE:  # bound, so a recovery slot cannot pass for a passphrase one
+        bound["label"] = slot.label
     return json.dumps(bound, sort_keys=True, separators=(",", ":")).encode()
 
 

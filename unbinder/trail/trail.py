@@ -149,8 +149,16 @@ class Trail:
         return (directory / KEY_NAME).exists() or (directory / LOG_NAME).exists()
 
     @classmethod
-    def create(cls, directory: Path, passphrase: str, *, anchor: Anchor | None = None) -> Trail:
-        """A new trail in `directory` (which must not hold one). Costs one calibrated KDF run."""
+    def create(
+        cls,
+        directory: Path,
+        passphrase: str,
+        *,
+        anchor: Anchor | None = None,
+        recovery_code: str | None = None,
+    ) -> Trail:
+        """A new trail in `directory` (which must not hold one). Costs one calibrated KDF run,
+        two with a `recovery_code` (a second slot it opens, for when the passphrase is lost)."""
         directory = Path(directory)
         if cls.exists(directory):
             raise BadInput(
@@ -161,7 +169,9 @@ class Trail:
             raise BadInput("the passphrase is empty.", hint="Choose one you can remember.")
         master = keyfile.new_master()
         params = kdf.calibrate()
-        slot = keyfile.wrap(master, passphrase, params)
+        slots = [keyfile.wrap(master, passphrase, params)]
+        if recovery_code is not None:
+            slots.append(keyfile.wrap(master, recovery_code, params, label=keyfile.RECOVERY))
         keys = master.subkeys()
         header = log.build_header(keys)
         created = {
@@ -184,7 +194,9 @@ class Trail:
             private_dir(staging)
             private_dir(staging / BLOB_DIR)
             fsio.write_new(staging / LOG_NAME, header + genesis)
-            fsio.write_new(staging / KEY_NAME, keyfile.KeyFile(master.trail_id, (slot,)).to_bytes())
+            fsio.write_new(
+                staging / KEY_NAME, keyfile.KeyFile(master.trail_id, tuple(slots)).to_bytes()
+            )
             _move_into_place(staging, directory)
             fsio.fsync_dir(directory.parent)
         except OSError as exc:
@@ -316,7 +328,7 @@ class Trail:
             "recipes": dict(recipes or {}),
             "phone": self._phone_entry(phone),
             "new_phone": self._phone_entry(new_phone),
-            "details": scrub(dict(details or {})),
+            "details": redact.redact_deep(dict(details or {})),
         }
         seq = self._append(RecordType.RUN_START, None, payload)
         return Run(self, seq)
@@ -541,7 +553,9 @@ class Run:
 
     def finding(self, platform: str, outcome: Mapping[str, Any]) -> int:
         """A platform's check outcome (JSON-able: status, kind, evidence, timings...)."""
-        return self._add(RecordType.FINDING, {"platform": platform, "outcome": scrub(outcome)})
+        return self._add(
+            RecordType.FINDING, {"platform": platform, "outcome": redact.redact_deep(outcome)}
+        )
 
     def action(
         self,
@@ -556,14 +570,16 @@ class Run:
             raise ValueError(f"by must be 'user' or 'tool', not {by!r}")
         payload = {
             "platform": platform,
-            "what": scrub(what),
+            "what": redact.redact_deep(what),
             "by": by,
-            "details": scrub(dict(details or {})),
+            "details": redact.redact_deep(dict(details or {})),
         }
         return self._add(RecordType.ACTION, payload)
 
     def result(self, platform: str, result: Mapping[str, Any]) -> int:
-        return self._add(RecordType.RESULT, {"platform": platform, "result": scrub(result)})
+        return self._add(
+            RecordType.RESULT, {"platform": platform, "result": redact.redact_deep(result)}
+        )
 
     def blob(
         self,
@@ -580,7 +596,7 @@ class Run:
             "blob": blob_id,
             "media_type": media_type,
             "platform": platform,
-            "name": scrub(name),
+            "name": redact.redact_deep(name),
             "size": len(data),
         }
         self._add(RecordType.BLOB, payload)
@@ -628,6 +644,7 @@ def open_or_create(
     create_if_missing: bool = True,
     *,
     anchor: Anchor | None = None,
+    recovery_code: str | None = None,
 ) -> Trail:
     """The user's trail (`paths.trail_dir`); the first audit creates it.
 
@@ -640,7 +657,7 @@ def open_or_create(
     if not create_if_missing:
         raise _no_trail(directory)
     paths.ensure()
-    return Trail.create(directory, passphrase, anchor=anchor)
+    return Trail.create(directory, passphrase, anchor=anchor, recovery_code=recovery_code)
 
 
 def change_passphrase(
@@ -661,7 +678,14 @@ def change_passphrase(
     master, index = current.unlock(old)
     if expect is not None and master.secret != expect.secret:
         raise AuthError("the key file was replaced while the trail was open.")
-    keyfile.save(path, current.with_slot(index, new, master))
+    target: int | None = index
+    if current.slots[index].label == keyfile.RECOVERY:
+        # Opened with the recovery code: the new passphrase replaces the lost one, and the
+        # recovery code keeps working.
+        target = next(
+            (i for i, s in enumerate(current.slots) if s.label == keyfile.PASSPHRASE), None
+        )
+    keyfile.save(path, current.with_slot(target, new, master))
 
 
 def verify_unlocked(
@@ -688,17 +712,6 @@ def verify_unlocked(
         _check_key_matches(result, master)
     side_files = sorted(p.name for p in directory.glob(f"{SIDE_PREFIX}*"))
     return build_report(directory, keys, result, anchor=anchor, warnings=[], side_files=side_files)
-
-
-def scrub(value: Any) -> Any:
-    """`value` with every string passed through redact() (no written number in a payload)."""
-    if isinstance(value, str):
-        return redact.redact(value)
-    if isinstance(value, Mapping):
-        return {scrub(k) if isinstance(k, str) else k: scrub(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [scrub(v) for v in value]
-    return value
 
 
 def _check_key_matches(result: Scan, master: MasterKey) -> None:
