@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from unbinder.browser.launch import find_browser, launch
+from unbinder import install
+from unbinder.browser.launch import BrowserInfo, Host, find_browser, install_hint, launch
 from unbinder.errors import ExitCode, NoBrowser
 
 
@@ -34,17 +35,211 @@ def test_env_override_that_is_not_executable_is_an_error(
     assert info.value.exit_code == ExitCode.NO_BROWSER
 
 
-def test_nothing_found_says_what_to_install(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.delenv("UNBINDER_BROWSER", raising=False)
-    monkeypatch.setenv("PLAYWRIGHT_BROWSERS_PATH", str(tmp_path / "none"))
-    monkeypatch.setattr("unbinder.browser.launch.shutil.which", lambda name: None)
-    monkeypatch.setattr("unbinder.browser.launch._APP_PATHS", ())
+def test_nothing_found_says_what_to_install(tmp_path: Path) -> None:
+    host = Host("Linux", {"PATH": "/usr/bin:/bin"}, "/home/ann", root=tmp_path)
     with pytest.raises(NoBrowser) as info:
-        find_browser()
+        find_browser(host)
     assert "apt-get install chromium" in str(info.value)
     assert "UNBINDER_BROWSER" in str(info.value)
+    assert "playwright install chromium" in str(info.value)
+
+
+# --------------------------------------------------------------------------- each system's places
+# Discovery runs each system's logic on a fake file tree (`Host(root=...)`): the paths are the
+# ones that system's installers use, the files are empty stand-ins.
+
+
+def _put(root: Path, *paths: str, executable: bool = True) -> list[Path]:
+    """Stand-in executables at these paths of the fake system (Windows drives become folders)."""
+    made = []
+    for text in paths:
+        path = Host("Windows" if ":" in text[:3] else "Linux", {}, "", root=root).path(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("stand-in")
+        path.chmod(0o755 if executable else 0o644)
+        made.append(path)
+    return made
+
+
+def _order(host: Host, paths: list[Path]) -> list[tuple[str, str]]:
+    """What discovery finds as each found browser is taken away in turn: (path, source)."""
+    root = host.root
+    assert root is not None
+    found = []
+    for _ in paths:
+        info = find_browser(host)
+        found.append(("/" + info.path.relative_to(root).as_posix(), info.source))
+        info.path.unlink()
+    with pytest.raises(NoBrowser):
+        find_browser(host)
+    return found
+
+
+WINDOWS_ENV = {
+    "PATH": r"C:\Windows\system32;C:\Tools",
+    "ProgramFiles": r"C:\Program Files",
+    "ProgramFiles(x86)": r"C:\Program Files (x86)",
+    "LOCALAPPDATA": r"C:\Users\ann\AppData\Local",
+}
+
+
+def test_windows_order_playwright_path_program_files_per_user_registry(tmp_path: Path) -> None:
+    made = _put(
+        tmp_path,
+        r"C:\Users\ann\AppData\Local\ms-playwright\chromium-999\chrome-win64\chrome.exe",
+        r"C:\Users\ann\AppData\Local\ms-playwright\chromium-1200\chrome-win64\chrome.exe",
+        r"C:\Tools\msedge.exe",
+        r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+        r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe",
+        r"C:\Users\ann\AppData\Local\Google\Chrome\Application\chrome.exe",
+        r"D:\Portable\Chrome\chrome.exe",
+        executable=False,  # Windows has no executable bit
+    )
+    registry = {"chrome.exe": [r"D:\Portable\Chrome\chrome.exe"]}
+    host = Host(
+        "Windows",
+        WINDOWS_ENV,
+        r"C:\Users\ann",
+        root=tmp_path,
+        app_paths=lambda name: registry.get(name, []),
+    )
+    assert _order(host, made) == [
+        (
+            "/C/Users/ann/AppData/Local/ms-playwright/chromium-1200/chrome-win64/chrome.exe",
+            "playwright",
+        ),
+        (
+            "/C/Users/ann/AppData/Local/ms-playwright/chromium-999/chrome-win64/chrome.exe",
+            "playwright",
+        ),
+        ("/C/Tools/msedge.exe", "PATH"),
+        ("/C/Program Files/Google/Chrome/Application/chrome.exe", "system"),
+        ("/C/Program Files (x86)/Microsoft/Edge/Application/msedge.exe", "system"),
+        ("/C/Users/ann/AppData/Local/Google/Chrome/Application/chrome.exe", "system"),
+        ("/D/Portable/Chrome/chrome.exe", "registry"),
+    ]
+
+
+def test_windows_finds_edge_alone_and_a_per_user_chrome_alone(tmp_path: Path) -> None:
+    host = Host("Windows", WINDOWS_ENV, r"C:\Users\ann", root=tmp_path, app_paths=lambda _: [])
+    (edge,) = _put(tmp_path, r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe")
+    assert find_browser(host).path == edge
+    edge.unlink()
+    (chrome,) = _put(tmp_path, r"C:\Users\ann\AppData\Local\Google\Chrome\Application\chrome.exe")
+    assert find_browser(host).path == chrome
+    assert "Microsoft Edge" in install_hint(host)
+
+
+def test_windows_defaults_when_the_environment_names_no_folders(tmp_path: Path) -> None:
+    host = Host("Windows", {}, r"C:\Users\bo", root=tmp_path, app_paths=lambda _: [])
+    (chrome,) = _put(tmp_path, r"C:\Users\bo\AppData\Local\Google\Chrome\Application\chrome.exe")
+    assert find_browser(host).path == chrome
+
+
+def test_macos_order_applications_then_the_users_applications(tmp_path: Path) -> None:
+    cache = "/Users/ann/Library/Caches/ms-playwright/chromium-1200/chrome-mac-arm64"
+    made = _put(
+        tmp_path,
+        f"{cache}/Google Chrome for Testing.app/Contents/MacOS/Google Chrome for Testing",
+        "/opt/homebrew/bin/chromium",
+        "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+        "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+        "/Users/ann/Applications/Chromium.app/Contents/MacOS/Chromium",
+        "/Users/ann/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+    )
+    host = Host("Darwin", {"PATH": "/usr/bin:/opt/homebrew/bin"}, "/Users/ann", root=tmp_path)
+    assert [source for _, source in _order(host, made)] == [
+        "playwright",
+        "PATH",
+        "system",
+        "system",
+        "system",
+        "system",
+    ]
+
+
+def test_macos_finds_a_chrome_in_the_users_applications_only(tmp_path: Path) -> None:
+    host = Host("Darwin", {"PATH": "/usr/bin"}, "/Users/ann", root=tmp_path)
+    (chrome,) = _put(
+        tmp_path, "/Users/ann/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"
+    )
+    _put(tmp_path, "/Applications/Chromium.app/Contents/MacOS/Chromium", executable=False)
+    info = find_browser(host)
+    assert info.path == chrome  # the other one cannot be run
+    assert "/Applications or ~/Applications" in install_hint(host)
+
+
+def test_linux_order_path_then_chrome_edge_snap_flatpak(tmp_path: Path) -> None:
+    made = _put(
+        tmp_path,
+        "/home/ann/.cache/ms-playwright/chromium-1200/chrome-linux64/chrome",
+        "/usr/local/bin/microsoft-edge",
+        "/opt/google/chrome/chrome",
+        "/opt/microsoft/msedge/msedge",
+        "/snap/bin/chromium",
+        "/var/lib/flatpak/exports/bin/org.chromium.Chromium",
+        "/home/ann/.local/share/flatpak/exports/bin/org.chromium.Chromium",
+    )
+    host = Host("Linux", {"PATH": "relative/bin:/usr/local/bin"}, "/home/ann", root=tmp_path)
+    assert _order(host, made) == [
+        ("/home/ann/.cache/ms-playwright/chromium-1200/chrome-linux64/chrome", "playwright"),
+        ("/usr/local/bin/microsoft-edge", "PATH"),
+        ("/opt/google/chrome/chrome", "system"),
+        ("/opt/microsoft/msedge/msedge", "system"),
+        ("/snap/bin/chromium", "system"),
+        ("/var/lib/flatpak/exports/bin/org.chromium.Chromium", "system"),
+        ("/home/ann/.local/share/flatpak/exports/bin/org.chromium.Chromium", "system"),
+    ]
+
+
+def test_linux_playwright_cache_follows_its_variables(tmp_path: Path) -> None:
+    (xdg,) = _put(tmp_path, "/xdg/ms-playwright/chromium-1100/chrome-linux/chrome")
+    host = Host("Linux", {"XDG_CACHE_HOME": "/xdg"}, "/home/ann", root=tmp_path)
+    assert find_browser(host).path == xdg
+    (own,) = _put(tmp_path, "/srv/browsers/chromium-1000/chrome-linux64/chrome")
+    moved = Host("Linux", {"PLAYWRIGHT_BROWSERS_PATH": "/srv/browsers"}, "/home/ann", root=tmp_path)
+    assert find_browser(moved).path == own
+    assert find_browser(moved).source == "playwright"
+
+
+def test_unbinder_browser_comes_first(tmp_path: Path) -> None:
+    _put(tmp_path, "/usr/bin/chromium")
+    (mine,) = _put(tmp_path, "/mine/chrome")
+    host = Host("Linux", {"UNBINDER_BROWSER": str(mine), "PATH": "/usr/bin"}, "/h", root=tmp_path)
+    assert find_browser(host) == BrowserInfo(mine, "UNBINDER_BROWSER")
+
+
+# --------------------------------------------------------------------------- the hint's command
+
+
+def _script(folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / name
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    return script
+
+
+def test_the_hint_names_playwright_as_this_installation_runs_it(tmp_path: Path) -> None:
+    # A pipx install: only `unbinder` is on PATH, the environment's playwright is not.
+    pipx_bin = tmp_path / "home" / ".local" / "share" / "pipx" / "venvs" / "unbinder" / "bin"
+    _script(pipx_bin, "playwright")
+    exposed = _script(tmp_path / "home" / ".local" / "bin", "unbinder")
+    env = {"PATH": str(exposed.parent), "HOME": str(tmp_path / "home")}
+    shown = install.playwright_install(environ=env, cwd=tmp_path / "work", scripts=pipx_bin)
+    assert shown == "~/.local/share/pipx/venvs/unbinder/bin/playwright install chromium"
+    assert ".venv/bin" not in shown
+    # The checkout's venv, seen from the checkout (make demo): the relative path.
+    venv_bin = _script(tmp_path / "checkout" / ".venv" / "bin", "playwright").parent
+    shown = install.playwright_install(environ=env, cwd=tmp_path / "checkout", scripts=venv_bin)
+    assert shown == ".venv/bin/playwright install chromium"
+    # An activated environment: its bin is on PATH, so the bare command works.
+    on_path = {**env, "PATH": f"{venv_bin}:{env['PATH']}"}
+    shown = install.playwright_install(environ=on_path, cwd=tmp_path, scripts=venv_bin)
+    assert shown == "playwright install chromium"
+    # No script at all (python -m): the interpreter runs the module.
+    shown = install.playwright_install(environ=env, cwd=tmp_path, scripts=tmp_path / "none")
+    assert shown.endswith(" -m playwright install chromium")
 
 
 def test_launches_found_chromium_and_reads_a_local_page(tmp_path: Path) -> None:

@@ -1,10 +1,17 @@
-"""Find a Chromium on this machine and launch it through Playwright.
+r"""Find a Chromium, Chrome or Edge on this machine and launch it through Playwright.
 
 Discovery order (the Makefile's set-up uses the same order, through
-`python -m unbinder.browser.launch`):
-1. `UNBINDER_BROWSER` (a path to a Chromium or Chrome executable),
-2. Playwright's own downloaded Chromium (`PLAYWRIGHT_BROWSERS_PATH` or its default cache),
-3. the system's Chromium or Chrome (`chromium`, `chromium-browser`, `google-chrome`, app bundles).
+`python -m unbinder.browser.launch`; README, "Supported systems"):
+1. `UNBINDER_BROWSER` (a path to a Chromium, Chrome or Edge executable);
+2. Playwright's own downloaded Chromium (`PLAYWRIGHT_BROWSERS_PATH`, else its default cache:
+   `~/.cache/ms-playwright`, `~/Library/Caches/ms-playwright`, `%LOCALAPPDATA%\ms-playwright`),
+   newest revision first;
+3. Chromium, Chrome and Edge on PATH (`PATH_NAMES`);
+4. the places each system's installers use: Windows: Program Files, Program Files (x86) and the
+   per-user `%LOCALAPPDATA%` (Chrome, Edge, Chromium), then the registry's App Paths; macOS:
+   `/Applications` and `~/Applications`; Linux: `/usr/bin`, `/opt` (Chrome, Edge), snap and
+   flatpak Chromium.
+`Host` describes the system looked at, so tests run each system's logic on a fake file tree.
 """
 
 from __future__ import annotations
@@ -12,13 +19,12 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING, Any
 
 from unbinder.errors import NoBrowser
 
@@ -75,28 +81,13 @@ BASE_ARGS = [
     "--webrtc-ip-handling-policy=disable_non_proxied_udp",
 ]
 
-INSTALL_HINT = (
-    "Install Chromium (Debian/Ubuntu: sudo apt-get install chromium; macOS: brew install --cask "
-    "chromium; or: .venv/bin/playwright install chromium), or set UNBINDER_BROWSER to the path "
-    "of a Chromium or Chrome executable."
-)
-
-_SYSTEM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
-_APP_PATHS = (
-    "/usr/bin/chromium",
-    "/Applications/Chromium.app/Contents/MacOS/Chromium",
-    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
-    r"C:\Program Files\Google\Chrome\Application\chrome.exe",
-    r"C:\Program Files (x86)\Google\Chrome\Application\chrome.exe",
-)
-
 
 @dataclass(frozen=True)
 class BrowserInfo:
     """A Chromium executable and where we found it."""
 
     path: Path
-    source: str  # "UNBINDER_BROWSER", "playwright", "system"
+    source: str  # "UNBINDER_BROWSER", "playwright", "PATH", "system" (install places), "registry"
 
     def version(self) -> str | None:
         """Ask the executable for its version (None if it does not answer)."""
@@ -114,67 +105,256 @@ class BrowserInfo:
         return text[0] if text else None
 
 
-def _playwright_cache() -> Path:
-    override = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
-    if override and override != "0":
-        return Path(override)
-    system = platform.system()
-    if system == "Darwin":
-        return Path.home() / "Library" / "Caches" / "ms-playwright"
-    if system == "Windows":
-        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "ms-playwright"
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ms-playwright"
+# --------------------------------------------------------------------------- discovery
 
-
-def _playwright_candidates() -> Iterator[Path]:
-    cache = _playwright_cache()
-    if not cache.is_dir():
-        return
-    relative = (
-        "chrome-linux/chrome",
-        "chrome-linux64/chrome",
-        "chrome-mac/Chromium.app/Contents/MacOS/Chromium",
+# Executable names looked up on PATH, per system.
+PATH_NAMES = {
+    "Windows": ("chrome.exe", "msedge.exe", "chromium.exe"),
+    "Darwin": ("chromium", "google-chrome", "microsoft-edge"),
+    "Linux": (
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+        "chrome",
+        "microsoft-edge",
+        "microsoft-edge-stable",
+    ),
+}
+# Where each system's installers put a browser (after PATH). `~` is the home folder; on
+# Windows each entry is below Program Files, Program Files (x86) and the per-user
+# %LOCALAPPDATA%, in that order.
+WINDOWS_APPS = (
+    r"Google\Chrome\Application\chrome.exe",
+    r"Microsoft\Edge\Application\msedge.exe",
+    r"Chromium\Application\chrome.exe",
+)
+MAC_APPS = (
+    "Google Chrome.app/Contents/MacOS/Google Chrome",
+    "Chromium.app/Contents/MacOS/Chromium",
+    "Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+)
+LINUX_PLACES = (
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+    "/usr/bin/google-chrome-stable",
+    "/opt/google/chrome/chrome",
+    "/usr/bin/microsoft-edge",
+    "/usr/bin/microsoft-edge-stable",
+    "/opt/microsoft/msedge/msedge",
+    "/snap/bin/chromium",
+    "/var/lib/snapd/snap/bin/chromium",
+    "/var/lib/flatpak/exports/bin/org.chromium.Chromium",
+    "~/.local/share/flatpak/exports/bin/org.chromium.Chromium",
+)
+# Inside one Playwright download (`<cache>/chromium-<revision>/`), newest layouts first.
+PLAYWRIGHT_LAYOUTS = {
+    "Windows": ("chrome-win64/chrome.exe", "chrome-win/chrome.exe"),
+    "Darwin": (
+        "chrome-mac-arm64/Google Chrome for Testing.app/Contents/MacOS/Google Chrome for Testing",
+        "chrome-mac-x64/Google Chrome for Testing.app/Contents/MacOS/Google Chrome for Testing",
         "chrome-mac-arm64/Chromium.app/Contents/MacOS/Chromium",
-        "chrome-win/chrome.exe",
-        "chrome-win64/chrome.exe",
-    )
-    # Newest revision first.
-    for build in sorted(cache.glob("chromium-*"), reverse=True):
-        for rel in relative:
-            yield build / rel
+        "chrome-mac/Chromium.app/Contents/MacOS/Chromium",
+    ),
+    "Linux": ("chrome-linux64/chrome", "chrome-linux-arm64/chrome", "chrome-linux/chrome"),
+}
+REGISTRY_NAMES = ("chrome.exe", "msedge.exe")
 
 
-def candidates() -> Iterator[BrowserInfo]:
-    """Every place a browser may be, in discovery order (existing or not)."""
-    env = os.environ.get("UNBINDER_BROWSER")
+@dataclass(frozen=True)
+class Host:
+    """The system that discovery looks at: this machine, or (tests) another on a fake file tree.
+
+    `system` is what platform.system() says ("Linux", "Darwin", "Windows"; anything else is
+    treated as Linux). With `root`, every absolute path of that system is looked up below it
+    (`C:\\Program Files` becomes `<root>/C/Program Files`). `app_paths(name)` answers the
+    Windows registry's App Paths for an executable name (winreg, imported only when asked).
+    """
+
+    system: str
+    environ: Mapping[str, str]
+    home: str
+    root: Path | None = None
+    app_paths: Callable[[str], list[str]] | None = None
+
+    @classmethod
+    def current(cls) -> Host:
+        return cls(platform.system(), os.environ, str(Path.home()), None, None)
+
+    @property
+    def windows(self) -> bool:
+        return self.system == "Windows"
+
+    @property
+    def family(self) -> str:
+        return self.system if self.system in ("Windows", "Darwin") else "Linux"
+
+    def path(self, text: str) -> Path:
+        """A path of this system, where it is on the file tree we can look at."""
+        if text.startswith("~"):
+            text = self.home + text[1:]
+        if self.root is None:
+            return Path(text)
+        if self.windows:
+            win = PureWindowsPath(text)
+            return self.root.joinpath(win.drive.rstrip(":") or "C", *win.parts[1:])
+        return self.root.joinpath(*PurePosixPath(text).parts[1:])
+
+    def usable(self, path: Path) -> bool:
+        # Windows has no executable bit; a file with the right name is a program there.
+        return path.is_file() and (self.windows or os.access(path, os.X_OK))
+
+    def on_path(self, name: str) -> Path | None:
+        """`name` in one of PATH's absolute folders (never the current folder)."""
+        separator = ";" if self.windows else ":"
+        for entry in self.environ.get("PATH", "").split(separator):
+            folder = entry.strip().strip('"')
+            absolute = PureWindowsPath(folder).is_absolute() if self.windows else folder[:1] == "/"
+            if absolute and self.usable(self.path(folder) / name):
+                return self.path(folder) / name
+        return None
+
+    def registry(self, name: str) -> list[str]:
+        if self.app_paths is not None:
+            return self.app_paths(name)
+        return _registry_app_paths(name) if self.windows and self.root is None else []
+
+
+def _registry_app_paths(name: str) -> list[str]:
+    """The Windows registry's App Paths entry for `name`, per user first, then per machine."""
+    import importlib
+
+    winreg: Any = importlib.import_module("winreg")
+    found = []
+    key_name = rf"SOFTWARE\Microsoft\Windows\CurrentVersion\App Paths\{name}"
+    for hive in (winreg.HKEY_CURRENT_USER, winreg.HKEY_LOCAL_MACHINE):
+        try:
+            with winreg.OpenKey(hive, key_name) as key:
+                value, kind = winreg.QueryValueEx(key, "")
+        except OSError:
+            continue
+        if isinstance(value, str) and value.strip():
+            if kind == winreg.REG_EXPAND_SZ:
+                value = winreg.ExpandEnvironmentStrings(value)
+            found.append(value.strip().strip('"'))
+    return found
+
+
+def _playwright_cache(host: Host) -> Path | None:
+    override = host.environ.get("PLAYWRIGHT_BROWSERS_PATH")
+    if override == "0":  # browsers kept inside the playwright package
+        if host.root is not None:
+            return None
+        import importlib.util
+
+        spec = importlib.util.find_spec("playwright")
+        origin = spec.origin if spec else None
+        return Path(origin).parent / "driver" / "package" / ".local-browsers" if origin else None
+    if override:
+        return host.path(override)
+    if host.family == "Darwin":
+        return host.path("~/Library/Caches/ms-playwright")
+    if host.windows:
+        local = host.environ.get("LOCALAPPDATA") or host.home + r"\AppData\Local"
+        return host.path(local) / "ms-playwright"
+    cache = host.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    return host.path(cache) / "ms-playwright"
+
+
+def _revision(build: Path) -> int:
+    digits = build.name.rpartition("-")[2]
+    return int(digits) if digits.isdigit() else -1
+
+
+def _playwright_candidates(host: Host) -> Iterator[Path]:
+    cache = _playwright_cache(host)
+    if cache is None or not cache.is_dir():
+        return
+    for build in sorted(cache.glob("chromium-*"), key=_revision, reverse=True):  # newest first
+        for relative in PLAYWRIGHT_LAYOUTS[host.family]:
+            yield build.joinpath(*relative.split("/"))
+
+
+def _installed_places(host: Host) -> Iterator[BrowserInfo]:
+    if host.windows:
+        bases = (
+            host.environ.get("ProgramFiles") or r"C:\Program Files",
+            host.environ.get("ProgramFiles(x86)") or r"C:\Program Files (x86)",
+            host.environ.get("LOCALAPPDATA") or host.home + r"\AppData\Local",
+        )
+        for base in dict.fromkeys(bases):
+            for app in WINDOWS_APPS:
+                yield BrowserInfo(host.path(f"{base}\\{app}"), "system")
+        for name in REGISTRY_NAMES:
+            for found in host.registry(name):
+                yield BrowserInfo(host.path(found), "registry")
+    elif host.family == "Darwin":
+        for folder in ("/Applications", "~/Applications"):
+            for app in MAC_APPS:
+                yield BrowserInfo(host.path(f"{folder}/{app}"), "system")
+    else:
+        for place in LINUX_PLACES:
+            yield BrowserInfo(host.path(place), "system")
+
+
+def candidates(host: Host | None = None) -> Iterator[BrowserInfo]:
+    """Every place a browser may be, in discovery order (existing or not); see the module doc."""
+    host = host or Host.current()
+    env = host.environ.get("UNBINDER_BROWSER")
     if env:
         yield BrowserInfo(Path(env).expanduser(), "UNBINDER_BROWSER")
-    for path in _playwright_candidates():
+    for path in _playwright_candidates(host):
         yield BrowserInfo(path, "playwright")
-    for name in _SYSTEM_NAMES:
-        found = shutil.which(name)
-        if found:
-            yield BrowserInfo(Path(found), "system")
-    for app in _APP_PATHS:
-        yield BrowserInfo(Path(app), "system")
+    for name in PATH_NAMES[host.family]:
+        found = host.on_path(name)
+        if found is not None:
+            yield BrowserInfo(found, "PATH")
+    yield from _installed_places(host)
 
 
-def _usable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
+def install_hint(host: Host | None = None) -> str:
+    """What to install on this system, with the Playwright command of this installation."""
+    from unbinder import install
+
+    host = host or Host.current()
+    playwright = install.playwright_install(environ=host.environ)
+    if host.windows:
+        system = "Install Google Chrome or Microsoft Edge"
+        variable = "the path of chrome.exe or msedge.exe"
+    elif host.family == "Darwin":
+        system = (
+            "Install Google Chrome, Microsoft Edge or Chromium (brew install --cask chromium) "
+            "in /Applications or ~/Applications"
+        )
+        variable = "the path of a Chromium, Chrome or Edge executable"
+    else:
+        system = (
+            "Install Chromium (Debian/Ubuntu: sudo apt-get install chromium; Fedora: sudo dnf "
+            "install chromium), Google Chrome or Microsoft Edge"
+        )
+        variable = "the path of a Chromium, Chrome or Edge executable"
+    return (
+        f"{system}; or let Playwright download its Chromium: {playwright}; or set "
+        f"UNBINDER_BROWSER to {variable}."
+    )
 
 
-def find_browser() -> BrowserInfo:
+def find_browser(host: Host | None = None) -> BrowserInfo:
     """The first usable browser in discovery order, or NoBrowser with what to install."""
-    env = os.environ.get("UNBINDER_BROWSER")
-    if env and not _usable(Path(env).expanduser()):
+    host = host or Host.current()
+    env = host.environ.get("UNBINDER_BROWSER")
+    if env and not host.usable(Path(env).expanduser()):
         raise NoBrowser(
             f"UNBINDER_BROWSER points to {env}, which is not an executable file.",
             hint="Fix the path or unset UNBINDER_BROWSER.",
         )
-    for info in candidates():
-        if _usable(info.path):
+    for info in candidates(host):
+        if host.usable(info.path):
             return info
-    raise NoBrowser("no Chromium or Chrome was found on this machine.", hint=INSTALL_HINT)
+    raise NoBrowser(
+        "no Chromium, Chrome or Edge was found on this machine.", hint=install_hint(host)
+    )
 
 
 def launch_args(*, headless: bool) -> list[str]:
@@ -204,7 +384,7 @@ async def launch(
         )
     except PlaywrightError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        hint = INSTALL_HINT
+        hint = install_hint()
         if not headless and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
             hint = (
                 "A visible browser needs a display: run it in a desktop session (DISPLAY is unset)."
