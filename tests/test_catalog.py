@@ -150,6 +150,7 @@ def shelf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     }.items():
         (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
     monkeypatch.setenv("UNBINDER_RECIPES", str(folder))
+    monkeypatch.setenv("UNBINDER_SHIPPED", str(tmp_path / "nothing-shipped"))  # only these five
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         monkeypatch.delenv(var, raising=False)
     return folder

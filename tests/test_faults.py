@@ -116,6 +116,7 @@ def fault_audit(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     env = {
         "UNBINDER_HOME": str(home),
         "UNBINDER_RECIPES": str(recipes),
+        "UNBINDER_SHIPPED": str(base / "nothing-shipped"),  # the fault sites alone
         "UNBINDER_FIXTURES": str(FAULTS),
         "UNBINDER_PASSPHRASE": "fault passphrase",
         "UNBINDER_TEST_FAST_KDF": "1",

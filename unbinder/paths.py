@@ -109,7 +109,7 @@ def describe_permissions(path: Path) -> str | None:
 def project_root() -> Path | None:
     """The source checkout this package runs from, if any (recipes/ and fixtures/ live there)."""
     root = _PACKAGE_DIR.parent
-    if (root / "recipes").is_dir() and (root / "pyproject.toml").is_file():
+    if (root / "pyproject.toml").is_file() and (root / "setup.py").is_file():
         return root
     return None
 

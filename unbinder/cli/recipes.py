@@ -50,6 +50,8 @@ def list_command(region: str | None, as_json: bool, demo: bool, lang: str | None
         click.echo(json.dumps(catalog_json(entries), ensure_ascii=False, indent=2))
     else:
         click.echo(render_list(entries, resolve_lang(lang)), nl=False)
+    for note in catalog.notes:
+        click.echo(f"note: {note}", err=True)
     for problem in catalog.problems:
         click.echo(f"warning: {problem} (run: unbinder recipes lint)", err=True)
     if catalog.problems:

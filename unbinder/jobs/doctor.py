@@ -7,7 +7,7 @@ import platform
 import sys
 from dataclasses import dataclass
 
-from unbinder.paths import Paths, describe_permissions
+from unbinder.paths import Paths, describe_permissions, has_file_modes, recipe_sources
 
 
 @dataclass(frozen=True)
@@ -56,21 +56,47 @@ async def _launch_once(info: object) -> None:
 
 def _data_dir_check() -> Check:
     paths = Paths.from_env()
+    # Windows has no 0700: the folder in the user's profile is private through its access list.
+    private = "mode 700" if has_file_modes() else "in your user profile"
     if not paths.home.exists():
-        return Check("data directory", True, f"{paths.home} (will be created, mode 700)")
+        return Check("data directory", True, f"{paths.home} (will be created, {private})")
     problem = describe_permissions(paths.home)
     if problem:
         return Check("data directory", False, problem, "")
     return Check("data directory", True, f"{paths.home} (private, writable)")
 
 
+def _install_check() -> Check:
+    from unbinder import install
+
+    return Check("installed as", True, f"{install.kind()} ({sys.prefix})")
+
+
 def _recipe_checks() -> list[Check]:
+    from unbinder import install
     from unbinder.recipe.load import load_all_report
 
+    sources = recipe_sources()
     loaded, failures = load_all_report()
+    where = f"{sources.shipped}"
+    if sources.user is not None:
+        where += f" and UNBINDER_RECIPES={sources.user}"
+    if not loaded:
+        fix = install.repair_hint()
+        if sources.user is None:
+            fix += " (or point UNBINDER_RECIPES at a folder of your own recipes)"
+        return [Check("recipes", False, f"no recipe loads from {where}", fix)]
     checks = [
-        Check("recipes", not failures, f"{len(loaded)} load, {len(failures)} fail validation")
+        Check(
+            "recipes",
+            not failures,
+            f"{len(loaded)} load, {len(failures)} fail validation (from {where})",
+        )
     ]
+    for yours, shipped in sources.overridden:
+        checks.append(
+            Check(f"recipe {yours.stem}", True, f"yours ({yours}) is used instead of {shipped}")
+        )
     for path, message in failures:
         checks.append(
             Check(f"recipe {path.name}", False, message, f"run: unbinder recipes lint {path}")
@@ -95,6 +121,7 @@ def run_checks() -> list[Check]:
             "unbinder needs Python 3.10 or newer",
         ),
         Check("playwright", True, str(pw_version)),
+        _install_check(),
     ]
     checks += _browser_checks()
     checks.append(_data_dir_check())
