@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -86,7 +87,6 @@ def _closing(result: DemoResult) -> list[str]:
     v = result.verification
     seq, mac = result.head
     status = {"ok": "OK, intact", "warnings": "intact, with warnings", "tampered": "TAMPERED"}
-    env = f"UNBINDER_HOME={result.home.paths.home}"
     return [
         f"Trail verified: {status[v.status]}: {v.records} records, {len(v.sealed_runs)} sealed "
         f"runs, {v.blobs_authentic} of {v.blobs_referenced} screenshots authentic; "
@@ -97,10 +97,36 @@ def _closing(result: DemoResult) -> list[str]:
         "  (one self-contained page: open it in a browser, or print it; it loads nothing)",
         f"Done in {result.seconds:.1f} s.",
         "",
-        "Try next (the passphrase is the one above):",
-        f"  {env} unbinder trail show          # the runs in the encrypted trail",
-        f"  {env} unbinder trail verify        # the same check, and the same head",
-        f"  {env} unbinder report --lang zh-CN # the report in Chinese",
-        "  unbinder recipes list                 # the platforms unbinder knows",
-        "  unbinder audit --help                 # check your own number",
+        *_try_next(result.home.paths.home),
     ]
+
+
+def _try_next(home: Path) -> list[str]:
+    """What to try next, typed the way this installation runs (`.venv/bin/unbinder` in a
+    checkout whose venv is not on PATH, `unbinder` after pipx), for this system's shell."""
+    import os
+    import shlex
+
+    from unbinder import install
+
+    run = install.command()
+    setup: list[str] = []
+    if os.name == "nt":  # PowerShell sets a variable for the session, then runs the commands
+        setup = [f'  $env:UNBINDER_HOME = "{home}"   # cmd.exe: set UNBINDER_HOME={home}']
+        env = ""
+    else:
+        env = f"UNBINDER_HOME={shlex.quote(str(home))} "
+    commands = [
+        (f"{env}{run} trail show", "the runs in the encrypted trail"),
+        (f"{env}{run} trail verify", "the same check, and the same head"),
+        (f"{env}{run} report --lang zh-CN", "the report in Chinese"),
+        (f"{run} recipes list", "the platforms unbinder knows"),
+        (f"{run} audit --help", "check your own number"),
+    ]
+    width = max(len(c) for c, _ in commands)
+    lines = ["Try next (the passphrase is the one above):", *setup]
+    lines += [f"  {c.ljust(width)}  # {why}" for c, why in commands]
+    activate = install.activate_command()
+    if run != "unbinder" and activate:
+        lines.append(f"  (or first `{activate}`, then type just `unbinder`)")
+    return lines
