@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 BROWSER_STAMP := $(VENV)/.browser-stamp
 
-.PHONY: demo test lint bench setup browser clean docs
+.PHONY: demo test lint bench setup browser clean docs dist
 
 demo: setup
 	$(VENV)/bin/unbinder demo
@@ -26,6 +26,11 @@ bench: setup
 
 docs: setup
 	$(PY) -m unbinder.cli.reference > docs/cli.md
+
+# The sdist and the wheel a user installs (README, "Install"): pipx install dist/unbinder-*.whl
+dist: setup
+	rm -rf dist
+	$(PY) -m build --no-isolation --outdir dist .
 
 setup: $(STAMP) $(BROWSER_STAMP)
 

@@ -11,7 +11,7 @@ if found=$("$py" -m unbinder.browser.launch 2>/dev/null); then
 fi
 
 echo "browser: none found; trying Playwright's download (playwright install chromium)..."
-if "$venv/bin/playwright" install chromium >/dev/null 2>&1 && found=$("$py" -m unbinder.browser.launch 2>/dev/null); then
+if "$py" -m playwright install chromium >/dev/null 2>&1 && found=$("$py" -m unbinder.browser.launch 2>/dev/null); then
     echo "browser: $found"
     exit 0
 fi
@@ -30,8 +30,8 @@ unbinder: no Chromium could be found or installed.
 Install one, then run make again:
   Debian/Ubuntu:  sudo apt-get install chromium
   Fedora:         sudo dnf install chromium
-  macOS:          brew install --cask chromium   (or install Google Chrome)
+  macOS:          brew install --cask chromium   (or install Google Chrome or Microsoft Edge)
   any system:     .venv/bin/playwright install chromium   (needs internet access)
-or point UNBINDER_BROWSER at a Chromium or Chrome executable.
+or point UNBINDER_BROWSER at a Chromium, Chrome or Edge executable.
 MSG
 exit 3
