@@ -32,6 +32,11 @@ last_verified: null
 notes:
   en: The security page changes the bound number with codes to the old and the new number.
   zh-CN: 安全中心可以更换绑定手机号，需要新旧号码的验证码。
+sources:
+  help_forgot:
+    url: https://help.paybox.test/forgot-password
+    read: 2025-01-20
+    shows: the recovery page answers 未注册 for a number without an account
 flows:
   check:
     side_effects: {sends_sms: true}
@@ -41,6 +46,10 @@ flows:
       - when: {text: 已注册}
         outcome: bound
         evidence: registered
+      - when: {text: 未注册}
+        outcome: not_bound
+        evidence: not registered
+        source: help_forgot
   change:
     requires_login: true
     side_effects: {sends_sms: true, destructive: true}
@@ -66,8 +75,16 @@ last_verified: null
 notes:
   en: Only the app changes the number.
   zh-CN: 只能在 App 内更换手机号。
+sources:
+  help_change_phone:
+    repo: chatapp/help-center
+    path: docs/account/change-phone.md
+    commit: 0123abc
+    read: 2025-02-01
+    shows: the app's Me > Settings > Account > Phone path and its SMS code
 flows:
   manual:
+    source: help_change_phone
     why: {en: Only in the app., zh-CN: 只能在 App 内操作。}
     steps:
       en: ["Open ChatApp > Me > Settings > Account > Phone", "Tap Change and type the SMS code"]
@@ -84,14 +101,22 @@ homepage: https://mail.globo.test/
 domains: [globo.test]
 status: working
 last_verified: "2025-01-31"
+sources:
+  signin_script:
+    repo: someone/globo-tools
+    path: signin.py
+    read: 2025-01-31
+    shows: the sign-in page asks "Enter your password" once the number has an account
 flows:
   check:
     steps:
       - goto: https://mail.globo.test/signin
+        source: signin_script
     detect:
       - when: {text: Enter your password}
         outcome: bound
         evidence: password prompt
+        source: [signin_script]
   unbind:
     requires_login: true
     side_effects: {destructive: true}
@@ -182,6 +207,7 @@ def test_list_sorts_by_harm_then_id_shows_status_and_hides_demos(shelf: Path) ->
         "HARM",
         "FLOWS",
         "STATUS",
+        "CONFIDENCE",
         "SIDE EFFECTS",
     ]
     assert rows[1:] == [
@@ -193,6 +219,7 @@ def test_list_sorts_by_harm_then_id_shows_status_and_hides_demos(shelf: Path) ->
             "5",
             "check,unbind,manual",
             "working (2025-01-31)",
+            "sourced",
             "unbind: changes the account",
         ],
         [
@@ -203,12 +230,25 @@ def test_list_sorts_by_harm_then_id_shows_status_and_hides_demos(shelf: Path) ->
             "5",
             "check,change,manual",
             "unverified",
+            "partly sourced",
             "check: sends SMS; change: sends SMS, changes the account",
         ],
-        ["chatapp", "ChatApp", "CN", "Messaging", "4", "manual", "unverified", "none"],
-        ["shopus", "ShopUS", "US", "Shopping", "4", "manual", "degraded (2024-12-01)", "none"],
+        ["chatapp", "ChatApp", "CN", "Messaging", "4", "manual", "unverified", "sourced", "none"],
+        [
+            "shopus",
+            "ShopUS",
+            "US",
+            "Shopping",
+            "4",
+            "manual",
+            "degraded (2024-12-01)",
+            "assumed",
+            "none",
+        ],
     ]
     assert "4 platform(s): 1 working, 2 unverified, 1 degraded or broken." in out
+    # globo's one verdict rule and one of paybox's two cite a source; the demo is not listed.
+    assert "\nVerdict rules with a public source: 2 of 3 (67 %).\n" in out
     assert "unverified = never checked against the live site" in out
     assert "demo-pay" not in out
 
@@ -239,7 +279,7 @@ def test_list_in_chinese_from_the_option_and_from_the_environment(shelf: Path) -
     _, by_env, _ = invoke("recipes", "list", env={"LANG": "zh_CN.UTF-8"})
     assert by_option == by_env
     rows = _rows(by_option)
-    assert rows[0] == ["ID", "平台", "地区", "类别", "危害", "流程", "状态", "副作用"]
+    assert rows[0] == ["ID", "平台", "地区", "类别", "危害", "流程", "状态", "依据", "副作用"]
     assert rows[2] == [
         "paybox",
         "付宝",
@@ -248,9 +288,12 @@ def test_list_in_chinese_from_the_option_and_from_the_environment(shelf: Path) -
         "5",
         "查询,换绑,手动",
         "未验证",
+        "部分有出处",
         "查询：发送短信；换绑：发送短信、修改账号",
     ]
+    assert [row[7] for row in rows[1:]] == ["有出处", "部分有出处", "有出处", "推测"]
     assert "共 4 个平台：1 个可用，2 个未验证，1 个部分失效或已失效。" in by_option
+    assert "\n有公开出处的判定规则：3 条中 2 条（67%）。\n" in by_option
 
 
 def test_list_json_is_a_versioned_envelope(shelf: Path) -> None:
@@ -267,6 +310,8 @@ def test_list_json_is_a_versioned_envelope(shelf: Path) -> None:
         "harm": 5,
         "status": "unverified",
         "last_verified": None,
+        "confidence": "partly",
+        "sourced_share": 0.5,
         "flows": ["check", "change", "manual"],
         "side_effects": {"check": ["sends_sms"], "change": ["sends_sms", "destructive"]},
         "requires_login": {"check": False, "change": True},
@@ -274,6 +319,26 @@ def test_list_json_is_a_versioned_envelope(shelf: Path) -> None:
         "domains": ["paybox.test"],
         "demo": False,
     }
+
+
+def test_list_json_says_how_much_of_each_recipe_is_sourced(shelf: Path) -> None:
+    _, out, _ = invoke("recipes", "list", "--json", "--demo")
+    doc = json.loads(out)
+    assert {r["id"]: (r["confidence"], r["sourced_share"]) for r in doc["recipes"]} == {
+        "globo": ("sourced", 1.0),  # its one verdict rule cites a source
+        "paybox": ("partly", 0.5),  # one of two
+        "chatapp": ("sourced", None),  # no verdict rules: its manual steps cite a source
+        "shopus": ("assumed", None),  # manual steps without a source
+        "demo-pay": ("assumed", None),
+    }
+
+
+def test_list_leaves_out_the_share_line_without_verdict_rules(shelf: Path) -> None:
+    for name in ("paybox", "globo"):
+        (shelf / f"{name}.yaml").unlink()
+    _, out, _ = invoke("recipes", "list", "--lang", "en")
+    assert [row[7] for row in _rows(out)[1:]] == ["sourced", "assumed"]
+    assert "Verdict rules with a public source" not in out
 
 
 def test_list_reports_an_unreadable_recipe_and_still_lists_the_rest(shelf: Path) -> None:
@@ -307,6 +372,7 @@ def test_show_in_english(shelf: Path) -> None:
     assert lines[0] == "PayBox / 付宝 (paybox)"
     assert "Status: unverified (never checked against the live site;" in out
     assert "Last verified: never" in lines
+    assert "Confidence: partly sourced (1 of 2 verdict rules cite a public source)" in lines
     assert "Harm: 5/5" in lines
     assert "Domains the browser may reach: paybox.test" in lines
     assert (
@@ -333,10 +399,26 @@ def test_show_in_chinese_by_default_under_a_chinese_locale(shelf: Path) -> None:
     lines = out.splitlines()
     assert lines[0] == "聊聊 / ChatApp (chatapp)"
     assert "最近验证：从未" in lines
+    assert "依据：有出处（手动步骤注明了公开出处）" in lines
     assert "只能在 App 内更换手机号。" in lines
     assert "网页端无法自动完成：请按下面的手动步骤操作。" in lines
     assert "1. 打开聊聊 > 我 > 设置 > 账号 > 手机号" in lines
     assert "unbinder mark chatapp --phone OLD --status changed" in lines
+
+
+@pytest.mark.parametrize(
+    ("platform_id", "lang", "line"),
+    [
+        ("globo", "en", "Confidence: sourced (1 of 1 verdict rules cite a public source)"),
+        ("globo", "zh-CN", "依据：有出处（1 条判定规则中 1 条注明了公开出处）"),
+        ("paybox", "zh-CN", "依据：部分有出处（2 条判定规则中 1 条注明了公开出处）"),
+        ("shopus", "en", "Confidence: assumed (the manual steps cite no public source)"),
+        ("shopus", "zh-CN", "依据：推测（手动步骤未注明公开出处）"),
+    ],
+)
+def test_show_says_how_much_is_sourced(shelf: Path, platform_id: str, lang: str, line: str) -> None:
+    _, out, _ = invoke("recipes", "show", platform_id, "--lang", lang)
+    assert line in out.splitlines()
 
 
 def test_show_falls_back_to_english_where_chinese_is_missing(shelf: Path) -> None:
@@ -588,6 +670,67 @@ def test_catalog_agrees_with_the_validated_recipes() -> None:
         if recipe.notes is not None:
             assert entry.notes is not None
             assert entry.notes.get("zh-CN") == recipe.notes.get("zh-CN").strip()
+        assert entry.sourcing == recipe.sourcing(), loaded.path
+
+
+def test_catalog_and_models_count_the_sources_alike(tmp_path: Path) -> None:
+    from unbinder.recipe.load import parse_recipe
+
+    expected = {"paybox": "partly", "chatapp": "sourced", "globo": "sourced", "shopus": "assumed"}
+    for text in (PAYBOX, CHATAPP, GLOBO, SHOPUS, DEMO):
+        path = tmp_path / "x.yaml"
+        path.write_text(text, encoding="utf-8")
+        recipe = parse_recipe(text, path).recipe
+        entry = catalog.read_entry(path)
+        assert entry.sourcing == recipe.sourcing(), recipe.id
+        assert entry.confidence == expected.get(recipe.id, "assumed"), recipe.id
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "sourced", "manual_sourced", "expected"),
+    [
+        (3, 3, False, "sourced"),
+        (3, 1, False, "partly"),
+        (3, 0, True, "assumed"),  # verdict rules decide; the manual steps do not make up for them
+        (0, 0, True, "sourced"),  # a manual-only recipe whose steps cite a source
+        (0, 0, False, "assumed"),
+    ],
+)
+def test_confidence_from_the_counts(
+    verdicts: int, sourced: int, manual_sourced: bool, expected: str
+) -> None:
+    from unbinder.recipe.confidence import Sourcing, confidence
+
+    assert confidence(verdicts, sourced, manual_sourced=manual_sourced) == expected
+    assert Sourcing(verdicts, sourced, manual_sourced).confidence == expected
+    total = Sourcing.total([Sourcing(verdicts, sourced), Sourcing(1, 1)])
+    assert (total.verdict_rules, total.sourced_rules) == (verdicts + 1, sourced + 1)
+    assert total.share == (sourced + 1) / (verdicts + 1)
+
+
+def test_a_citation_of_an_unknown_source_counts_for_nothing_in_the_catalog(
+    tmp_path: Path,
+) -> None:
+    # The models refuse such a recipe; the fast reader does not validate, but must not count it.
+    path = tmp_path / "paybox.yaml"
+    path.write_text(PAYBOX.replace("source: help_forgot", "source: help_forgto"), encoding="utf-8")
+    assert catalog.read_entry(path).confidence == "assumed"
+
+
+def test_the_catalog_path_stays_free_of_pydantic() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from unbinder.recipe.catalog import load_catalog\n"
+        "from unbinder.recipe.catalog_text import render_list, render_show\n"
+        "entries = load_catalog().select(include_demo=True)\n"
+        "render_list(entries, 'en'); render_show(entries[0], 'zh-CN')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize(
@@ -707,7 +850,9 @@ def test_shipped_catalog_lists_the_international_platforms_with_honest_status() 
 
 def test_shipped_catalog_table_shows_app_only_platforms_as_manual() -> None:
     _, out, _ = invoke("recipes", "list", "--lang", "en")
-    rows = {row[0]: row for row in _rows(out)[1:]}
+    # The CONFIDENCE column (7) changes as sources are cited; the rest is the platform's.
+    rows = {row[0]: row[:7] + row[8:] for row in _rows(out)[1:]}
+    assert {row[7] for row in _rows(out)[1:]} <= {"sourced", "partly sourced", "assumed"}
     assert rows["whatsapp"] == [
         "whatsapp",
         "WhatsApp",

@@ -481,3 +481,196 @@ def test_a_misnamed_recipe_file_says_how_to_fix_it(tmp_path: Path) -> None:
     path = _write(tmp_path, EXAMPLE.read_text(encoding="utf-8"), name="example-cm.yaml")
     errors = _messages(path)
     assert any("rename the file to example-cn.yaml" in e for e in errors), errors
+
+
+# --------------------------------------------------------------------------- sources
+
+SOURCES = """\
+sources:
+  forgot_js:
+    repo: someone/example-cn-tools
+    path: src/forgot.js
+    commit: 0123abcd
+    read: 2025-02-01
+    shows: the recovery page posts the number to /api/account/exists
+  help_article:
+    url: https://help.example-cn.test/register
+    read: "2025-02-02"
+    shows: the page says 该手机号未注册 for a number without an account
+"""
+BOUND = "        evidence: the platform's lookup says an account exists for this number\n"
+NOT_BOUND = "        evidence: the platform says no account uses this number\n"
+
+
+def _platform(*, sources: bool = True, cite: dict[str, str] | None = None) -> str:
+    """example-cn as a real platform's recipe (not a demo); `cite` adds lines after a line."""
+    text = EXAMPLE.read_text(encoding="utf-8").replace("demo: true\n", "")
+    if sources:
+        text = text.replace("\nselectors:\n", "\n" + SOURCES + "\nselectors:\n", 1)
+    for after, extra in (cite or {}).items():
+        assert text.count(after) == 1, after
+        text = text.replace(after, after + extra)
+    return text
+
+
+def _warnings(path: Path, fixtures: Path | None = None) -> list[str]:
+    return [str(p) for p in lint_file(path, fixtures or fixtures_dir()) if p.severity == "warning"]
+
+
+def test_a_cited_source_must_be_in_sources_with_its_line_and_a_suggestion(tmp_path: Path) -> None:
+    from unbinder.errors import RecipeError
+    from unbinder.recipe.load import parse_recipe
+
+    text = _platform(
+        cite={
+            NOT_BOUND: "        source: help_artcle\n",
+            "      - goto: https://passport.example-cn.test/forgot\n": (
+                "        source: [forgot_js, changelog]\n"
+            ),
+        }
+    )
+    path = _write(tmp_path, text)
+    errors = _messages(path)
+    assert f"{path}:{_line_of(text, 'source: help_artcle')}: flows.check.detect.4.source: " in (
+        "\n".join(errors)
+    )
+    assert any(
+        "source 'help_artcle' is not in `sources:` (did you mean 'help_article'?)" in e
+        for e in errors
+    ), errors
+    assert any(
+        e.startswith(f"{path}:{_line_of(text, 'changelog')}: flows.check.steps.0.source: ")
+        and "source 'changelog' is not in `sources:`; add it there" in e
+        for e in errors
+    ), errors
+    assert len(errors) == 2, errors  # forgot_js exists
+    with pytest.raises(RecipeError, match="help_artcle"):
+        parse_recipe(text, path)  # refused at load too: an audit never runs it
+
+
+def test_every_kind_of_citation_is_checked(tmp_path: Path) -> None:
+    text = _platform(
+        cite={
+            "  phone_input:\n    - role: textbox\n": "      source: forgot_jss\n",
+            "\nflows:\n": (
+                "  manual:\n    source: [help_article, nowhere]\n"
+                "    steps: {en: [Open the app and change the number]}\n"
+            ),
+        }
+    )
+    path = _write(tmp_path, text)
+    assert _messages(path) == [
+        f"{path}:{_line_of(text, 'forgot_jss')}: selectors.phone_input.0.source: source "
+        "'forgot_jss' is not in `sources:` (did you mean 'forgot_js'?)",
+        f"{path}:{_line_of(text, 'nowhere')}: flows.manual.source: source 'nowhere' is not in "
+        "`sources:`; add it there with `url` (or `repo` and `path`), `read` and `shows`",
+    ]
+
+
+def test_source_and_assumed_together_are_refused(tmp_path: Path) -> None:
+    text = _platform(cite={BOUND: "        source: forgot_js\n        assumed: true\n"})
+    path = _write(tmp_path, text)
+    errors = _messages(path)
+    rule_line = _line_of(text, 'response: {url: "**/api/account/exists", json: data.exists') - 1
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"{path}:{rule_line}: flows.check.detect.3: ")
+    assert "`source` and `assumed: true` exclude each other" in errors[0]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("    url: https://help", "    repo: someone/help\n    url: https://help"),
+            "exactly one of `url`, or `repo` with `path`",
+        ),
+        (("    url: https://help.example-cn.test/register\n", ""), "exactly one of `url`"),
+        (("    path: src/forgot.js\n", ""), "`repo` and `path` go together"),
+        (("    read: 2025-02-01", "    read: last spring"), "'last spring' is not a date"),
+        (
+            ("    shows: the page says", "    show: the page says"),
+            "unknown key 'show' in sources.help_article (did you mean 'shows'?)",
+        ),
+        (("  help_article:", "  Help Article:"), "source id 'Help Article' must be"),
+        (("    url: https://help.", "    url: ftp://help."), "is not a page address"),
+    ],
+)
+def test_a_source_says_where_and_when_and_what(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    text = _platform().replace(*change)
+    path = _write(tmp_path, text)
+    errors = _messages(path)
+    assert any(message in e for e in errors), errors
+    for error in errors:  # each names a line of the `sources:` block
+        line = int(error.removeprefix(f"{path}:").split(":")[0])
+        assert _line_of(text, "sources:") <= line < _line_of(text, "selectors:"), errors
+
+
+def test_an_unsourced_verdict_rule_is_a_warning_and_lint_still_passes(tmp_path: Path) -> None:
+    text = _platform(cite={BOUND: "        source: [forgot_js, help_article]\n"})
+    path = _write(tmp_path, text)
+    assert _messages(path) == []
+    unsourced = [w for w in _warnings(path) if "rule cites no source" in w]
+    # check: not_bound; verify: not_bound and bound. The cited bound rule is not warned.
+    assert [w.split(": warning: ")[1][:34] for w in unsourced] == [
+        "this not_bound rule cites no sourc",
+        "this not_bound rule cites no sourc",
+        "this bound rule cites no source: a",
+    ]
+    assert unsourced[0].startswith(f"{path}:{_line_of(text, 'when: {text: 该手机号未注册}')}:")
+    assert "or `assumed: true`" in unsourced[0]
+    result = CliRunner().invoke(cli, ["recipes", "lint", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output
+    assert "warning: this bound rule cites no source" in result.output
+
+
+def test_assumed_rules_are_not_warned(tmp_path: Path) -> None:
+    assumed = "        assumed: true\n"
+    text = _platform(cite={BOUND: assumed, NOT_BOUND: assumed})
+    text = text.replace(
+        "        evidence: the security page says no number is bound\n",
+        "        evidence: the security page says no number is bound\n" + assumed,
+    ).replace(
+        "        evidence: the security page shows a bound number\n",
+        "        evidence: the security page shows a bound number\n        source: help_article\n",
+    )
+    path = _write(tmp_path, text)
+    assert _messages(path) == []
+    assert [w for w in _warnings(path) if "source" in w] == []
+
+
+def test_a_platform_without_sources_is_warned_but_demos_and_fault_sites_are_spared(
+    tmp_path: Path,
+) -> None:
+    text = _platform(sources=False)
+    path = _write(tmp_path, text)
+    assert _messages(path) == []
+    missing = [w for w in _warnings(path) if "has no `sources:`" in w]
+    assert missing == [
+        f"{path}:{_line_of(text, 'id: example-cn')}: warning: the recipe has no `sources:`: list "
+        "the public pages and files it rests on, with the date you read them, and cite them with "
+        "`source:` (docs/recipes.md, Sources)"
+    ]
+    assert len([w for w in _warnings(path) if "cites no source" in w]) == 4
+    # The demo (example-cn as shipped) and a fault site copy no real platform: nothing to cite.
+    assert [w for w in _warnings(EXAMPLE) if "source" in w] == []
+    fault = fixtures_dir() / "faults" / "bot-wall" / "recipe.yaml"
+    assert [w for w in _warnings(fault, fixtures_dir() / "faults") if "source" in w] == []
+
+
+def test_the_share_of_sourced_verdict_rules(tmp_path: Path) -> None:
+    from unbinder.recipe.lint import sourced_share
+    from unbinder.recipe.load import parse_recipe
+
+    text = _platform(
+        cite={BOUND: "        source: forgot_js\n", NOT_BOUND: "        assumed: true\n"}
+    )
+    recipe = parse_recipe(text, tmp_path / "example-cn.yaml").recipe
+    assert sourced_share([recipe]).share == 0.25  # 1 of 4 verdict rules: check and verify
+    assert recipe.sourcing().confidence == "partly"
+    demo = load_all()
+    shipped = sourced_share(loaded.recipe for loaded in demo)
+    assert shipped.verdict_rules == sum(len(list(r.recipe.verdict_rules())) for r in demo) > 0
+    assert sourced_share([]).share is None

@@ -8,6 +8,7 @@ limited, server error), so the contributor edits working files instead of starti
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass
@@ -169,6 +170,7 @@ def render(
         "phone": example_number(region),
         "t": TEXTS[lang],
         "schema_header": SCHEMA_HEADER,
+        "today": dt.date.today().isoformat(),  # when the placeholder source was "read"
     }
     files = {f"recipes/{platform_id}.yaml": env.get_template("recipe.yaml.j2").render(values)}
     for template, target in FIXTURE_TEMPLATES.items():

@@ -3,10 +3,11 @@
 Listing the catalog must feel instant, but validating a recipe through the pydantic models
 (`model.py`, `load.py`) costs about half a second of imports and model building before the first
 file. The catalog therefore reads only the fields it shows (names, regions, category, harm,
-status, flows, side effects, notes, manual steps) with the same safe YAML loader (`safe_yaml.py`:
-plain data, no tags, no aliases) and checks their shape itself. It does not validate flow steps:
-that is `unbinder recipes lint`'s job (and `doctor` reports recipes that fail it). A test keeps
-the two readings in agreement for every shipped recipe.
+status, flows, side effects, notes, manual steps, which verdict rules cite a source) with the
+same safe YAML loader (`safe_yaml.py`: plain data, no tags, no aliases) and checks their shape
+itself. It does not validate flow steps: that is `unbinder recipes lint`'s job (and `doctor`
+reports recipes that fail it). A test keeps the two readings in agreement for every shipped
+recipe.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from unbinder.errors import BadInput, RecipeError, UnknownPlatform
-from unbinder.paths import recipe_files, recipe_path, recipe_sources
+from unbinder.paths import recipes_dir
+from unbinder.recipe.confidence import Confidence, Sourcing, cited_ids
 from unbinder.recipe.names import ID_RE, REGION_RE, did_you_mean
 from unbinder.recipe.safe_yaml import MAX_BYTES, YamlProblem, compose, nearest_line
-from unbinder.vocab import CATEGORIES, FLOW_NAMES, RECIPE_STATUSES
+from unbinder.vocab import CATEGORIES, FLOW_NAMES, RECIPE_STATUSES, VERDICTS
 
 SCHEMA = "unbinder.recipes/1"
 SIDE_EFFECTS = ("sends_sms", "notifies_owner", "destructive")
@@ -97,6 +99,17 @@ class Entry:
     flows: tuple[FlowInfo, ...]
     manual: Manual | None
     path: Path
+    sourcing: Sourcing  # how many verdict rules cite a source
+
+    @property
+    def confidence(self) -> Confidence:
+        """How much of the recipe rests on public sources: sourced, partly or assumed."""
+        return self.sourcing.confidence
+
+    @property
+    def sourced_share(self) -> float | None:
+        """Verdict rules citing a source / verdict rules (None without verdict rules)."""
+        return self.sourcing.share
 
     @property
     def flow_names(self) -> tuple[str, ...]:
@@ -120,6 +133,8 @@ class Entry:
             "harm": self.harm,
             "status": self.status,
             "last_verified": self.last_verified,
+            "confidence": self.confidence,
+            "sourced_share": self.sourced_share,
             "flows": list(self.flow_names),
             "side_effects": {f.name: list(f.side_effects) for f in self.flows},
             "requires_login": {f.name: f.requires_login for f in self.flows},
@@ -194,11 +209,17 @@ def _entry(data: Any, path: Path) -> Entry:
     if last_verified is not None and not isinstance(last_verified, str):
         raise _Shape(("last_verified",), "expected a date as text ('2025-01-31') or null")
     flows = _mapping(top.get("flows"), ("flows",))
+    sources = set(_mapping(top.get("sources", {}), ("sources",)))
     infos: list[FlowInfo] = []
+    verdicts = sourced = 0
     for name in FLOW_NAMES:
         if flows.get(name) is None:
             continue
         flow = _mapping(flows[name], ("flows", name))
+        for rule in _rules(flow, ("flows", name, "detect")):
+            if rule.get("outcome") in VERDICTS:
+                verdicts += 1
+                sourced += _cites(rule, sources)
         effects = _mapping(flow.get("side_effects", {}), ("flows", name, "side_effects"))
         infos.append(
             FlowInfo(
@@ -209,8 +230,10 @@ def _entry(data: Any, path: Path) -> Entry:
             )
         )
     manual = None
+    manual_sourced = False
     if flows.get("manual") is not None:
         spec = _mapping(flows["manual"], ("flows", "manual"))
+        manual_sourced = _cites(spec, sources)
         steps = _mapping(spec.get("steps"), ("flows", "manual", "steps"))
         zh = steps.get("zh-CN")
         manual = Manual(
@@ -242,7 +265,22 @@ def _entry(data: Any, path: Path) -> Entry:
         flows=tuple(infos),
         manual=manual,
         path=path,
+        sourcing=Sourcing(verdicts, sourced, manual_sourced),
     )
+
+
+def _rules(flow: Mapping[str, Any], loc: tuple[Any, ...]) -> list[Mapping[str, Any]]:
+    """A flow's detect rules (only their shape: a list of mappings)."""
+    rules = flow.get("detect", [])
+    if not isinstance(rules, list):
+        raise _Shape(loc, "expected a list of detect rules")
+    return [_mapping(rule, (*loc, index)) for index, rule in enumerate(rules)]
+
+
+def _cites(spec: Mapping[str, Any], sources: set[str]) -> bool:
+    """Does it cite a source, every id of which is under `sources:`?"""
+    ids = cited_ids(spec.get("source"))
+    return bool(ids) and all(i in sources for i in ids)
 
 
 def _mapping(value: Any, loc: tuple[Any, ...]) -> Mapping[str, Any]:
@@ -305,7 +343,6 @@ class Catalog:
 
     entries: tuple[Entry, ...]
     problems: tuple[str, ...]
-    notes: tuple[str, ...] = ()  # the person's recipes used instead of shipped ones
 
     def get(self, platform_id: str) -> Entry:
         for entry in self.entries:
@@ -331,26 +368,27 @@ class Catalog:
 
 
 def load_catalog(directory: Path | None = None) -> Catalog:
-    """Read every recipe of `directory` (default: the shipped ones and UNBINDER_RECIPES')."""
+    """Read every recipe of `directory` (default: the shipped recipes)."""
+    directory = directory or recipes_dir()
     entries: list[Entry] = []
     problems: list[str] = []
-    notes: tuple[str, ...] = ()
-    if directory is None:
-        notes = tuple(
-            f"{yours.stem}: your recipe {yours} is used instead of the shipped one"
-            for yours, _shipped in recipe_sources().overridden
-        )
-    for path in recipe_files(directory):
+    files = (
+        sorted(p for p in directory.glob("*.yaml") if not p.name.startswith("_"))
+        if directory.is_dir()
+        else []
+    )
+    for path in files:
         try:
             entries.append(read_entry(path))
         except RecipeError as exc:
             problems.append(exc.message)
-    return Catalog(tuple(sorted(entries, key=sort_key)), tuple(problems), notes)
+    return Catalog(tuple(sorted(entries, key=sort_key)), tuple(problems))
 
 
 def find_entry(platform_id: str, directory: Path | None = None) -> Entry:
     """One platform's entry; reads only its file when the id names one."""
-    path = recipe_path(platform_id, directory)
+    directory = directory or recipes_dir()
+    path = directory / f"{platform_id}.yaml"
     if ID_RE.fullmatch(platform_id) and path.is_file():
         return read_entry(path)
     return load_catalog(directory).get(platform_id)

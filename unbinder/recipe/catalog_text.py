@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from unbinder.i18n.lang import display_width, pad
 from unbinder.recipe.catalog import Entry, FlowInfo, command, word
+from unbinder.recipe.confidence import Sourcing
 
 
 def _label(key: str, lang: str) -> str:
@@ -33,11 +34,51 @@ def status_text(entry: Entry, lang: str) -> str:
     return f"{status} ({entry.last_verified})" if entry.last_verified else status
 
 
+def sourced_share_text(entries: Sequence[Entry], lang: str) -> str | None:
+    """`Verdict rules with a public source: 12 of 40 (30 %).`, or None without verdict rules."""
+    total = Sourcing.total(e.sourcing for e in entries)
+    if total.share is None:
+        return None
+    return (
+        _label("sourced_share", lang)
+        .replace("{sourced}", str(total.sourced_rules))
+        .replace("{total}", str(total.verdict_rules))
+        .replace("{percent}", str(round(100 * total.share)))
+    )
+
+
+def confidence_text(entry: Entry, lang: str) -> str:
+    """`partly sourced (1 of 2 verdict rules cite a public source)`."""
+    left, right = ("（", "）") if lang.startswith("zh") else (" (", ")")
+    sourcing = entry.sourcing
+    if sourcing.verdict_rules:
+        detail = (
+            _label("show_sourced_rules", lang)
+            .replace("{sourced}", str(sourcing.sourced_rules))
+            .replace("{total}", str(sourcing.verdict_rules))
+        )
+    else:
+        manual = "show_manual_sourced" if sourcing.manual_sourced else "show_manual_unsourced"
+        detail = _label(manual, lang)
+    return f"{word('confidence', entry.confidence, lang)}{left}{detail}{right}"
+
+
 def render_list(entries: Sequence[Entry], lang: str) -> str:
-    """One line per platform under a header, then a summary and what `unverified` means."""
+    """One line per platform under a header, then a summary, the share of verdict rules with a
+    public source, and what `unverified` means."""
     if not entries:
         return _label("empty", lang) + "\n"
-    header = ["id", "platform", "regions", "category", "harm", "flows", "status", "side_effects"]
+    header = [
+        "id",
+        "platform",
+        "regions",
+        "category",
+        "harm",
+        "flows",
+        "status",
+        "confidence",
+        "side_effects",
+    ]
     rows = [[_label(h, lang) for h in header]]
     for e in entries:
         rows.append(
@@ -49,6 +90,7 @@ def render_list(entries: Sequence[Entry], lang: str) -> str:
                 str(e.harm),
                 ",".join(word("flows", f, lang) for f in e.flow_names),
                 status_text(e, lang),
+                word("confidence", e.confidence, lang),
                 side_effects_text(e.flows, lang),
             ]
         )
@@ -66,7 +108,9 @@ def render_list(entries: Sequence[Entry], lang: str) -> str:
         .replace("{unverified}", str(unverified))
         .replace("{other}", str(len(entries) - working - unverified))
     )
-    return "\n".join([*lines, "", summary, _label("status_note", lang)]) + "\n"
+    share = sourced_share_text(entries, lang)
+    notes = [summary, *([share] if share else []), _label("status_note", lang)]
+    return "\n".join([*lines, "", *notes]) + "\n"
 
 
 def render_show(entry: Entry, lang: str) -> str:
@@ -92,6 +136,7 @@ def render_show(entry: Entry, lang: str) -> str:
         field("show_status", f"{word('statuses', entry.status, lang)}{left}{meaning}{right}")
     )
     out.append(field("show_last_verified", entry.last_verified or _label("never", lang)))
+    out.append(field("show_confidence", confidence_text(entry, lang)))
     out.append(field("show_regions", ", ".join(entry.regions)))
     out.append(field("show_category", word("categories", entry.category, lang)))
     out.append(field("show_harm", _label("harm_scale", lang).replace("{harm}", str(entry.harm))))

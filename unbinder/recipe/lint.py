@@ -2,13 +2,15 @@
 
 Errors (exit 1): undefined selectors, unknown placeholders, destructive steps without a confirm,
 verdicts without evidence, outcomes without a test, hosts outside `domains`, missing replicas.
-Warnings: fallbacks ordered against the house preference, and similar matters of style.
+Warnings: fallbacks ordered against the house preference, and similar matters of style; and a
+platform recipe without `sources:`, or with a verdict rule that neither cites a source nor says
+it is assumed (demo platforms and fault sites are not platforms, and are spared these).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +18,17 @@ from urllib.parse import urlsplit
 
 from unbinder.errors import RecipeError
 from unbinder.paths import fixtures_dir
+from unbinder.recipe.confidence import Sourcing
 from unbinder.recipe.load import LoadedRecipe, recipe_problems
-from unbinder.recipe.model import PHONE_FIELDS, PLACEHOLDER, Condition, Flow, Step
+from unbinder.recipe.model import (
+    PHONE_FIELDS,
+    PLACEHOLDER,
+    Condition,
+    Flow,
+    Recipe,
+    Step,
+    walk_steps,
+)
 from unbinder.recipe.names import did_you_mean
 from unbinder.recipe.safe_yaml import nearest_line
 from unbinder.vocab import CHANGE_STATUSES, CHECK_STATUSES, FLOW_NAMES, VERDICTS
@@ -102,6 +113,32 @@ class _Checker:
             self._host(("flows", "manual", "url"), recipe.flows.manual.url)
         self._tests()
         self._replica()
+        if not self._spared_evidence_warnings():
+            self._sources()
+
+    # ------------------------------------------------------------------ sources
+
+    def _spared_evidence_warnings(self) -> bool:
+        """Demo platforms and fault sites (recipes inside the fixtures folder) copy no real
+        platform, so there is nothing for them to cite."""
+        if self.recipe.demo:
+            return True
+        return self.loaded.path.resolve().is_relative_to(self.fixtures.resolve())
+
+    def _sources(self) -> None:
+        if not self.recipe.sources:
+            self.warn(
+                ("id",),
+                "the recipe has no `sources:`: list the public pages and files it rests on, with "
+                "the date you read them, and cite them with `source:` (docs/recipes.md, Sources)",
+            )
+        for loc, rule in self.recipe.verdict_rules():
+            if not rule.cites and not rule.assumed:
+                self.warn(
+                    loc,
+                    f"this {rule.outcome} rule cites no source: add `source: <id>` (an entry of "
+                    "`sources:` showing what it looks for), or `assumed: true` if none shows it",
+                )
 
     # ------------------------------------------------------------------ selectors
 
@@ -135,7 +172,7 @@ class _Checker:
         base = ("flows", name)
         confirmed = False
         has_destructive = False
-        for loc, step in _walk_with_loc(flow.steps, (*base, "steps")):
+        for loc, step in walk_steps(flow.steps, (*base, "steps")):
             confirmed, destructive = self._step(name, loc, step, confirmed, in_test=False)
             has_destructive = has_destructive or destructive
         if has_destructive and not flow.side_effects.destructive:
@@ -341,11 +378,9 @@ class _Checker:
                     self.error(("tests", index, key), str(exc))
                 except Exception as exc:
                     self.error(("tests", index, key), f"test {test.name!r}: {exc}")
-            if test.human is not None:
-                for kind in ("login", "sms_code", "captcha", "identity", "risk_control", "other"):
-                    steps = getattr(test.human, kind) or []
-                    for loc, step in _walk_with_loc(steps, ("tests", index, "human", kind)):
-                        self._step(test.flow, loc, step, confirmed=True, in_test=True)
+            for kind, steps in (test.human.scripts() if test.human else {}).items():
+                for loc, step in walk_steps(steps, ("tests", index, "human", kind)):
+                    self._step(test.flow, loc, step, confirmed=True, in_test=True)
         for name, flow in self.recipe.flows.automated().items():
             declared: set[str] = {r.outcome for r in flow.detect}
             declared |= {s.outcome.status for s in flow.walk() if s.outcome is not None}
@@ -426,19 +461,6 @@ def _inside_if(loc: tuple[Any, ...]) -> bool:
     return bool(branches) and branches[-1] == "then"
 
 
-def _walk_with_loc(
-    steps: list[Step], base: tuple[Any, ...]
-) -> Iterator[tuple[tuple[Any, ...], Step]]:
-    for index, step in enumerate(steps):
-        loc = (*base, index)
-        yield loc, step
-        if step.if_ is not None:
-            yield from _walk_with_loc(step.if_.then, (*loc, "if", "then"))
-            yield from _walk_with_loc(step.if_.else_, (*loc, "if", "else"))
-        if step.retry is not None:
-            yield from _walk_with_loc(step.retry.steps, (*loc, "retry", "steps"))
-
-
 def _walk_conditions(
     cond: Condition, loc: tuple[Any, ...]
 ) -> Iterator[tuple[tuple[Any, ...], Condition]]:
@@ -466,4 +488,10 @@ def lint_paths(paths: list[Path], fixtures: Path | None = None) -> list[Problem]
     return problems
 
 
-__all__ = ["FLOW_NAMES", "Problem", "lint_file", "lint_paths", "lint_recipe"]
+def sourced_share(recipes: Iterable[Recipe]) -> Sourcing:
+    """The verdict rules of these recipes together, and how many cite a public source
+    (`.share` is the fraction; None without verdict rules)."""
+    return Sourcing.total(recipe.sourcing() for recipe in recipes)
+
+
+__all__ = ["FLOW_NAMES", "Problem", "lint_file", "lint_paths", "lint_recipe", "sourced_share"]

@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from unbinder import paths
 from unbinder.errors import RecipeError, UnknownPlatform
-from unbinder.recipe.model import STEP_KINDS, Recipe, _StepBase
+from unbinder.paths import recipes_dir
+from unbinder.recipe.model import STEP_KINDS, Recipe, Source, _StepBase
 from unbinder.recipe.names import ID_RE, did_you_mean
 from unbinder.recipe.safe_yaml import MAX_BYTES as MAX_RECIPE_BYTES
 from unbinder.recipe.safe_yaml import Lines, nearest_line
@@ -116,6 +116,8 @@ def _format_validation(exc: ValidationError, lines: Lines) -> list[_Problem]:
 
 
 def _known_keys_hint(loc: tuple[Any, ...]) -> list[str]:
+    if len(loc) == 3 and loc[0] == "sources":
+        return list(Source.model_fields)
     top = [f.alias or n for n, f in Recipe.model_fields.items()]
     step = list(STEP_KINDS) + list(_StepBase.model_fields)
     return (
@@ -123,6 +125,26 @@ def _known_keys_hint(loc: tuple[Any, ...]) -> list[str]:
         + step
         + ["side_effects", "requires_login", "steps", "detect", "timeout", "detect_timeout"]
     )
+
+
+def _unknown_sources(recipe: Recipe, lines: Lines) -> list[_Problem]:
+    """A `source:` must name entries of `sources:` (what the schema alone cannot say)."""
+    problems: list[_Problem] = []
+    for loc, ids in recipe.citations():
+        for source_id in ids:
+            if source_id in recipe.sources:
+                continue
+            where = ".".join(str(p) for p in loc)
+            hint = did_you_mean(source_id, recipe.sources) or (
+                "; add it there with `url` (or `repo` and `path`), `read` and `shows`"
+            )
+            problems.append(
+                _Problem(
+                    nearest_line(lines, loc),
+                    f"{where}: source {source_id!r} is not in `sources:`{hint}",
+                )
+            )
+    return problems
 
 
 def parse_recipe(text: str, path: Path) -> LoadedRecipe:
@@ -147,6 +169,9 @@ def recipe_problems(text: str, path: Path) -> LoadedRecipe | list[str]:
         recipe = Recipe.model_validate(data)
     except ValidationError as exc:
         return [f"{path}:{p.line}: {p.message}" for p in _format_validation(exc, lines)]
+    unknown = _unknown_sources(recipe, lines)
+    if unknown:
+        return [f"{path}:{p.line}: {p.message}" for p in unknown]
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     return LoadedRecipe(recipe=recipe, path=path, digest=digest, lines=lines)
 
@@ -161,8 +186,11 @@ def load_recipe_file(path: Path) -> LoadedRecipe:
 
 
 def recipe_files(directory: Path | None = None) -> list[Path]:
-    """The recipe files in `directory`, or every recipe (shipped and UNBINDER_RECIPES'), by id."""
-    return paths.recipe_files(directory)
+    """The recipe files in `directory` (default: the shipped recipes), sorted by name."""
+    directory = directory or recipes_dir()
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.yaml") if not p.name.startswith("_"))
 
 
 def load_all_report(
@@ -190,7 +218,8 @@ def load_all(directory: Path | None = None) -> list[LoadedRecipe]:
 
 def find_recipe(platform_id: str, directory: Path | None = None) -> LoadedRecipe:
     """The recipe with this id, or UnknownPlatform listing close ids."""
-    path = paths.recipe_path(platform_id, directory)
+    directory = directory or recipes_dir()
+    path = directory / f"{platform_id}.yaml"
     if ID_RE.fullmatch(platform_id) and path.is_file():
         return load_recipe_file(path)
     ids = [p.stem for p in recipe_files(directory)]

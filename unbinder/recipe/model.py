@@ -14,10 +14,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from unbinder.recipe.names import DATE_RE, ID_PATTERN, REGION_RE, did_you_mean
+from unbinder.recipe.confidence import Sourcing
+from unbinder.recipe.names import (
+    DATE_RE,
+    ID_PATTERN,
+    REGION_RE,
+    SOURCE_ID_RE,
+    did_you_mean,
+)
 from unbinder.vocab import (
     BLOCKERS,
     FLOW_NAMES,
+    VERDICTS,
     Category,
     CheckStatus,
     FlowName,
@@ -40,6 +48,102 @@ PHONE_FIELDS = ("e164", "national", "national_digits", "country_code", "masked")
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+Loc = tuple[Any, ...]  # a key path as the file spells it: ("flows", "check", "detect", 0)
+
+
+def _date(value: Any, *, nullable: bool = False) -> Any:
+    """A date as people write it (YAML reads an unquoted 2025-06-01 as a date) -> YYYY-MM-DD."""
+    import datetime as dt
+
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and not DATE_RE.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a date: write YYYY-MM-DD" + (" (or null)" if nullable else "")
+        )
+    return value
+
+
+# --------------------------------------------------------------------------- sources
+
+
+class Source(_Model):
+    """A public page or file that shows what the recipe relies on, and when it was read.
+
+    Exactly one of `url`, or `repo` + `path` (+ `commit`): a help-center article, a public script
+    that drives the platform's page, an issue thread.
+    """
+
+    url: str | None = Field(default=None, description="the page, http(s)://...")
+    repo: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9_.\-]+$",
+        description="a public repository, owner/name (with `path`)",
+    )
+    path: str | None = Field(default=None, description="a file of `repo`")
+    commit: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{7,40}$", description="the commit of `repo` read"
+    )
+    read: str = Field(description="the date it was read, YYYY-MM-DD")
+    shows: str = Field(min_length=1, description="one line: what it shows")
+
+    @field_validator("read", mode="before")
+    @classmethod
+    def _read(cls, value: Any) -> Any:
+        return _date(value)
+
+    @field_validator("shows")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if not value.strip() or "\n" in value.strip():
+            raise ValueError("`shows` is one line saying what the source shows")
+        return value
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Source:
+        if (self.url is None) == (self.repo is None and self.path is None):
+            raise ValueError("a source has exactly one of `url`, or `repo` with `path`")
+        if self.url is not None and not self.url.startswith(("https://", "http://")):
+            raise ValueError(f"{self.url!r} is not a page address (https://...)")
+        if (self.repo is None) != (self.path is None):
+            raise ValueError("`repo` and `path` go together (owner/name, and a file in it)")
+        if self.commit is not None and self.repo is None:
+            raise ValueError("`commit` goes with `repo` and `path`")
+        return self
+
+    def describe(self) -> str:
+        if self.url is not None:
+            return self.url
+        return f"{self.repo}/{self.path}" + (f"@{self.commit}" if self.commit else "")
+
+
+class _Cited(_Model):
+    """What can say where it comes from: a detect rule, a step, a selector alternative, a manual
+    flow. Either `source` (ids of `sources:`) or `assumed: true` (no public source shows it)."""
+
+    source: str | list[str] | None = Field(
+        default=None, description="the id (or ids) under `sources:` that show this"
+    )
+    assumed: bool = Field(default=False, description="no public source shows this (yet)")
+
+    @model_validator(mode="after")
+    def _source_or_assumed(self) -> _Cited:
+        if self.source is not None and self.assumed:
+            raise ValueError(
+                "`source` and `assumed: true` exclude each other: cite a source, or mark it assumed"
+            )
+        if self.source == []:
+            raise ValueError("`source` names at least one id of `sources:`")
+        return self
+
+    @property
+    def cites(self) -> tuple[str, ...]:
+        """The source ids cited (none when assumed or unsaid)."""
+        if self.source is None:
+            return ()
+        return (self.source,) if isinstance(self.source, str) else tuple(self.source)
 
 
 # --------------------------------------------------------------------------- text
@@ -74,7 +178,7 @@ class LocalizedList(_Model):
 _LOCATOR_KINDS = ("role", "label", "placeholder", "text", "regex", "testid", "css", "xpath")
 
 
-class Alternative(_Model):
+class Alternative(_Cited):
     """One way to find an element. Exactly one locator kind; `frame` looks inside an iframe."""
 
     role: str | None = None
@@ -206,7 +310,7 @@ CONDITION_KINDS = (
 # --------------------------------------------------------------------------- steps
 
 
-class _StepBase(_Model):
+class _StepBase(_Cited):
     optional: bool = Field(default=False, description="a failure of this step is not an error")
     label: str | None = Field(default=None, description="shown in progress and errors")
     timeout: float | None = Field(default=None, gt=0, le=MAX_STEP_TIMEOUT, description="seconds")
@@ -404,7 +508,7 @@ class SideEffects(_Model):
         return [n for n in ("sends_sms", "notifies_owner", "destructive") if getattr(self, n)]
 
 
-class Rule(_Model):
+class Rule(_Cited):
     """A detect rule: when the condition holds, the flow ends with this outcome."""
 
     when: Condition
@@ -431,20 +535,23 @@ class Flow(_Model):
 
     def walk(self) -> Iterator[Step]:
         """Every step, nested ones included, in order."""
-        yield from _walk(self.steps)
+        for _, step in walk_steps(self.steps, ()):
+            yield step
 
 
-def _walk(steps: Iterable[Step]) -> Iterator[Step]:
-    for step in steps:
-        yield step
+def walk_steps(steps: Iterable[Step], base: Loc) -> Iterator[tuple[Loc, Step]]:
+    """Every step with its key path under `base`, nested ones (if, retry) included, in order."""
+    for index, step in enumerate(steps):
+        loc = (*base, index)
+        yield loc, step
         if step.if_ is not None:
-            yield from _walk(step.if_.then)
-            yield from _walk(step.if_.else_)
+            yield from walk_steps(step.if_.then, (*loc, "if", "then"))
+            yield from walk_steps(step.if_.else_, (*loc, "if", "else"))
         if step.retry is not None:
-            yield from _walk(step.retry.steps)
+            yield from walk_steps(step.retry.steps, (*loc, "retry", "steps"))
 
 
-class ManualFlow(_Model):
+class ManualFlow(_Cited):
     """Steps a person follows where the web offers no way (app-only platforms)."""
 
     why: Localized | None = None
@@ -504,6 +611,14 @@ class HumanScript(_Model):
     other: list[Step] | None = None
     confirm: bool = True
 
+    def scripts(self) -> dict[str, list[Step]]:
+        """The steps for each kind of hand-off that has some, by kind."""
+        return {
+            name: steps
+            for name in type(self).model_fields
+            if name != "confirm" and (steps := getattr(self, name))
+        }
+
 
 class RecipeTest(_Model):
     name: str
@@ -532,6 +647,10 @@ class Recipe(_Model):
     maintainers: list[str] = Field(default_factory=list)
     demo: bool = Field(default=False, description="a built-in offline demo platform")
     notes: Localized | None = None
+    sources: dict[str, Source] = Field(
+        default_factory=dict,
+        description="the public pages and files this recipe rests on, by a short id",
+    )
     selectors: dict[str, list[Alternative]] = Field(default_factory=dict)
     flows: Flows
     limits: Limits = Limits()
@@ -548,14 +667,7 @@ class Recipe(_Model):
     @field_validator("last_verified", mode="before")
     @classmethod
     def _last_verified(cls, value: Any) -> Any:
-        import datetime as dt
-
-        # YAML reads an unquoted 2025-06-01 as a date: accept it as people write it.
-        if isinstance(value, dt.date):
-            return value.isoformat()
-        if isinstance(value, str) and not DATE_RE.fullmatch(value):
-            raise ValueError(f"{value!r} is not a date: write YYYY-MM-DD (or null)")
-        return value
+        return _date(value, nullable=True)
 
     @field_validator("regions")
     @classmethod
@@ -573,6 +685,16 @@ class Recipe(_Model):
                 raise ValueError(f"selector name {name!r} must be lower_snake_case")
             if not alts:
                 raise ValueError(f"selector {name!r} has no alternatives")
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _source_ids(cls, value: dict[str, Source]) -> dict[str, Source]:
+        for name in value:
+            if not SOURCE_ID_RE.fullmatch(name):
+                raise ValueError(
+                    f"source id {name!r} must be short lower_snake or kebab case (github_help)"
+                )
         return value
 
     @field_validator("domains")
@@ -602,6 +724,40 @@ class Recipe(_Model):
         """Is `host` one of the recipe's domains or a subdomain of one?"""
         host = host.lower().rstrip(".")
         return any(host == d or host.endswith("." + d) for d in self.domains)
+
+    def verdict_rules(self) -> Iterator[tuple[Loc, Rule]]:
+        """Every detect rule giving `bound` or `not_bound`, with its key path."""
+        for name, flow in self.flows.automated().items():
+            for index, rule in enumerate(flow.detect):
+                if rule.outcome in VERDICTS:
+                    yield ("flows", name, "detect", index), rule
+
+    def sourcing(self) -> Sourcing:
+        """How many verdict rules cite a source: what the recipe's confidence says."""
+        rules = [rule for _, rule in self.verdict_rules()]
+        manual = self.flows.manual
+        return Sourcing(
+            verdict_rules=len(rules),
+            sourced_rules=sum(bool(rule.cites) for rule in rules),
+            manual_sourced=manual is not None and bool(manual.cites),
+        )
+
+    def citations(self) -> Iterator[tuple[Loc, tuple[str, ...]]]:
+        """Every `source:` of the recipe: its key path and the source ids it names."""
+        cited: list[tuple[Loc, _Cited]] = []
+        for name, alts in self.selectors.items():
+            cited += [(("selectors", name, index), alt) for index, alt in enumerate(alts)]
+        for name, flow in self.flows.automated().items():
+            cited += walk_steps(flow.steps, ("flows", name, "steps"))
+            cited += [(("flows", name, "detect", i), rule) for i, rule in enumerate(flow.detect)]
+        if self.flows.manual is not None:
+            cited.append((("flows", "manual"), self.flows.manual))
+        for index, test in enumerate(self.tests):
+            for kind, steps in (test.human.scripts() if test.human else {}).items():
+                cited += walk_steps(steps, ("tests", index, "human", kind))
+        for loc, item in cited:
+            if item.cites:
+                yield (*loc, "source"), item.cites
 
 
 def _local_host(host: str) -> bool:
