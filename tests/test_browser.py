@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from unbinder import install
+from unbinder import paths
 from unbinder.browser.launch import BrowserInfo, Host, find_browser, install_hint, launch
 from unbinder.errors import ExitCode, NoBrowser
 
@@ -226,19 +226,19 @@ def test_the_hint_names_playwright_as_this_installation_runs_it(tmp_path: Path) 
     _script(pipx_bin, "playwright")
     exposed = _script(tmp_path / "home" / ".local" / "bin", "unbinder")
     env = {"PATH": str(exposed.parent), "HOME": str(tmp_path / "home")}
-    shown = install.playwright_install(environ=env, cwd=tmp_path / "work", scripts=pipx_bin)
+    shown = paths.playwright_install(environ=env, cwd=tmp_path / "work", scripts=pipx_bin)
     assert shown == "~/.local/share/pipx/venvs/unbinder/bin/playwright install chromium"
     assert ".venv/bin" not in shown
     # The checkout's venv, seen from the checkout (make demo): the relative path.
     venv_bin = _script(tmp_path / "checkout" / ".venv" / "bin", "playwright").parent
-    shown = install.playwright_install(environ=env, cwd=tmp_path / "checkout", scripts=venv_bin)
+    shown = paths.playwright_install(environ=env, cwd=tmp_path / "checkout", scripts=venv_bin)
     assert shown == ".venv/bin/playwright install chromium"
     # An activated environment: its bin is on PATH, so the bare command works.
     on_path = {**env, "PATH": f"{venv_bin}:{env['PATH']}"}
-    shown = install.playwright_install(environ=on_path, cwd=tmp_path, scripts=venv_bin)
+    shown = paths.playwright_install(environ=on_path, cwd=tmp_path, scripts=venv_bin)
     assert shown == "playwright install chromium"
     # No script at all (python -m): the interpreter runs the module.
-    shown = install.playwright_install(environ=env, cwd=tmp_path, scripts=tmp_path / "none")
+    shown = paths.playwright_install(environ=env, cwd=tmp_path, scripts=tmp_path / "none")
     assert shown.endswith(" -m playwright install chromium")
 
 

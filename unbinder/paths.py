@@ -1,4 +1,4 @@
-"""Where unbinder keeps its files, and where it finds the recipes and replicas it ships with.
+"""Where unbinder keeps its files, where it finds what it ships with, and how its commands run.
 
 The data directory is one per-user folder from platformdirs, private to the user:
 `~/.local/share/unbinder` (Linux), `~/Library/Application Support/unbinder` (macOS),
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -215,3 +217,130 @@ def _same_dir(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
     except OSError:
         return False
+
+
+# --------------------------------------------------------------------------- this installation
+# How this copy was installed, and so how the person types its commands. Hints print commands
+# that work as printed from where the person stands: `make demo` runs from the checkout's
+# `.venv`, whose `bin/` is usually not on PATH (`.venv/bin/unbinder`); pipx and `uv tool` put
+# `unbinder` on PATH but not the `playwright` of its environment (its full path is printed).
+# Everything takes `environ`, `cwd` and `scripts` so tests can describe any of these. The modules
+# these need are imported when asked (paths.py is imported by every command).
+
+
+def install_kind(prefix: str | None = None) -> str:
+    """How this copy was installed: "checkout" (run from the source tree), "pipx", "uv tool",
+    "virtualenv" or "system"."""
+    if project_root() is not None:
+        return "checkout"
+    parts = [p.lower() for p in Path(prefix or sys.prefix).parts]
+    if "pipx" in parts and "venvs" in parts:
+        return "pipx"
+    if "uv" in parts and "tools" in parts:
+        return "uv tool"
+    if (prefix or sys.prefix) != sys.base_prefix:
+        return "virtualenv"
+    return "system"
+
+
+def repair_hint() -> str:
+    """How to put back what the package ships (its recipes, say), for this kind of install."""
+    how = install_kind()
+    if how == "checkout":
+        return "restore the checkout's recipes/ and fixtures/: git restore recipes fixtures"
+    if how == "pipx":
+        return "reinstall unbinder: pipx reinstall unbinder"
+    if how == "uv tool":
+        return "reinstall unbinder: uv tool install --reinstall unbinder"
+    return f"reinstall unbinder: {_quote(sys.executable)} -m pip install --force-reinstall unbinder"
+
+
+def command(
+    name: str = "unbinder",
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    scripts: Path | None = None,
+) -> str:
+    """How to run the console script `name` of this environment, as the person types it.
+
+    The bare name when PATH finds this very script; else its path (relative to `cwd` when it
+    is below it, `~/...` when below the home folder); else `python -m name`.
+    """
+    import shutil
+
+    environ = os.environ if environ is None else environ
+    script = _script(name, scripts)
+    if script is None:
+        return f"{_quote(sys.executable)} -m {name}"
+    found = shutil.which(name, path=environ.get("PATH", ""))
+    if found and _same_file(Path(found), script):
+        return name
+    return _quote(_shown(script, cwd or Path.cwd(), environ))
+
+
+def playwright_install(
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    scripts: Path | None = None,
+) -> str:
+    """The command that downloads Playwright's Chromium into this environment's Playwright."""
+    return f"{command('playwright', environ=environ, cwd=cwd, scripts=scripts)} install chromium"
+
+
+def activate_command(*, cwd: Path | None = None, scripts: Path | None = None) -> str | None:
+    """How to activate this virtual environment (so `unbinder` is on PATH), if it is one."""
+    import sysconfig
+
+    if install_kind() not in ("checkout", "virtualenv"):
+        return None
+    folder = scripts or Path(sysconfig.get_path("scripts"))
+    if os.name == "nt":
+        script = folder / "Activate.ps1"
+        return _shown(script, cwd or Path.cwd(), os.environ) if script.is_file() else None
+    script = folder / "activate"
+    if not script.is_file():
+        return None
+    return f"source {_quote(_shown(script, cwd or Path.cwd(), os.environ))}"
+
+
+def _script(name: str, scripts: Path | None) -> Path | None:
+    import sysconfig
+
+    folder = scripts or Path(sysconfig.get_path("scripts"))
+    for candidate in (folder / name, folder / f"{name}.exe"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _shown(path: Path, cwd: Path, environ: Mapping[str, str]) -> str:
+    absolute = Path(os.path.abspath(path))
+    if absolute.is_relative_to(cwd.absolute()):
+        relative = str(absolute.relative_to(cwd.absolute()))
+        # A bare name would be looked up on PATH: `./unbinder`, `.\Scripts\unbinder.exe`.
+        return f".{os.sep}{relative}" if os.name == "nt" or os.sep not in relative else relative
+    home = environ.get("HOME") or environ.get("USERPROFILE")
+    if home and os.name != "nt" and absolute.is_relative_to(home):
+        return "~/" + str(absolute.relative_to(home))
+    return str(absolute)
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    if os.name == "nt":
+        return f'& "{text}"' if " " in text else text
+    quoted = shlex.quote(text)
+    # Keep a leading ~/ outside the quotes, or the shell would not expand it.
+    if text.startswith("~/") and quoted != text:
+        return "~/" + shlex.quote(text[2:])
+    return quoted

@@ -315,10 +315,10 @@ def candidates(host: Host | None = None) -> Iterator[BrowserInfo]:
 
 def install_hint(host: Host | None = None) -> str:
     """What to install on this system, with the Playwright command of this installation."""
-    from unbinder import install
+    from unbinder.paths import playwright_install
 
     host = host or Host.current()
-    playwright = install.playwright_install(environ=host.environ)
+    playwright = playwright_install(environ=host.environ)
     if host.windows:
         system = "Install Google Chrome or Microsoft Edge"
         variable = "the path of chrome.exe or msedge.exe"

@@ -107,9 +107,9 @@ def _try_next(home: Path) -> list[str]:
     import os
     import shlex
 
-    from unbinder import install
+    from unbinder import paths
 
-    run = install.command()
+    run = paths.command()
     setup: list[str] = []
     if os.name == "nt":  # PowerShell sets a variable for the session, then runs the commands
         setup = [f'  $env:UNBINDER_HOME = "{home}"   # cmd.exe: set UNBINDER_HOME={home}']
@@ -126,7 +126,7 @@ def _try_next(home: Path) -> list[str]:
     width = max(len(c) for c, _ in commands)
     lines = ["Try next (the passphrase is the one above):", *setup]
     lines += [f"  {c.ljust(width)}  # {why}" for c, why in commands]
-    activate = install.activate_command()
+    activate = paths.activate_command()
     if run != "unbinder" and activate:
         lines.append(f"  (or first `{activate}`, then type just `unbinder`)")
     return lines

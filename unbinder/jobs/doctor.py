@@ -7,7 +7,14 @@ import platform
 import sys
 from dataclasses import dataclass
 
-from unbinder.paths import Paths, describe_permissions, has_file_modes, recipe_sources
+from unbinder.paths import (
+    Paths,
+    describe_permissions,
+    has_file_modes,
+    install_kind,
+    recipe_sources,
+    repair_hint,
+)
 
 
 @dataclass(frozen=True)
@@ -67,13 +74,10 @@ def _data_dir_check() -> Check:
 
 
 def _install_check() -> Check:
-    from unbinder import install
-
-    return Check("installed as", True, f"{install.kind()} ({sys.prefix})")
+    return Check("installed as", True, f"{install_kind()} ({sys.prefix})")
 
 
 def _recipe_checks() -> list[Check]:
-    from unbinder import install
     from unbinder.recipe.load import load_all_report
 
     sources = recipe_sources()
@@ -82,7 +86,7 @@ def _recipe_checks() -> list[Check]:
     if sources.user is not None:
         where += f" and UNBINDER_RECIPES={sources.user}"
     if not loaded:
-        fix = install.repair_hint()
+        fix = repair_hint()
         if sources.user is None:
             fix += " (or point UNBINDER_RECIPES at a folder of your own recipes)"
         return [Check("recipes", False, f"no recipe loads from {where}", fix)]
