@@ -181,6 +181,7 @@ def test_each_platform_follows_its_evidence_and_a_verified_change_is_done(trail:
     assert doc["summary"] == {
         "platforms": 5,
         "checked": 3,  # example-cn, example-intl, demo-food (captchas and manual need a person)
+        "checked_by_login": 0,
         "bound": 1,
         "changed": 1,
         "not_bound": 1,

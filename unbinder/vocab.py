@@ -40,6 +40,10 @@ AuditStatus = Literal[
 AUTOMATIC: tuple[AuditStatus, ...] = ("bound", "not_bound")
 NO_ANSWER: tuple[AuditStatus, ...] = ("unknown", "error")
 NEEDS_PERSON: tuple[AuditStatus, ...] = ("needs_human", "rate_limited")
+# Audit outcomes a login may improve on (`audit --login` runs the recipe's verify flow for them).
+LOGIN_WORTHY: tuple[AuditStatus, ...] = ("manual", "skipped", "needs_human", "rate_limited")
+# How a platform was checked: its anonymous page, or the person's login (`audit --login`).
+CheckedVia = Literal["check", "login"]
 # Answers that start a recipe's minimum interval: the platform was asked and said something.
 # A failure, a timeout, the network or a hand-off to a person leave it checkable at once.
 THROTTLING: tuple[CheckStatus, ...] = ("bound", "not_bound", "rate_limited")

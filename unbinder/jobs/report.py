@@ -50,7 +50,16 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 SCHEMA_FILE = TEMPLATE_DIR / "report.schema.json"
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
-COUNTS = ("platforms", "checked", "bound", "changed", "not_bound", "todo", "manual")
+COUNTS = (
+    "platforms",
+    "checked",
+    "checked_by_login",
+    "bound",
+    "changed",
+    "not_bound",
+    "todo",
+    "manual",
+)
 SHORT_MAC = 16  # hex digits of the head MAC shown as its fingerprint
 
 RecipeLookup = Callable[[str], "LoadedRecipe | None"]
@@ -303,6 +312,7 @@ def _run_doc(
                 "record": None,
                 "steps": [],
                 "screenshots": [],
+                "via": "check",
                 "next_step": "",
             }
         return entries[platform]
@@ -389,6 +399,7 @@ def _add_finding(item: Doc, record: Doc, text: _Text, lookup: RecipeLookup) -> N
     if isinstance(outcome.get("outcome"), str):
         # An audit's finding (audit.PlatformResult.to_dict): it decides the entry.
         item["outcome"] = outcome["outcome"]
+        item["via"] = "login" if outcome.get("via") == "login" else "check"
         item["kind"] = outcome.get("kind")
         item["evidence"] = str(outcome.get("summary") or outcome.get("reason") or "")
         item["details"] = outcome.get("evidence")
@@ -572,11 +583,13 @@ def _platform_states(
                 "confirmed": False,
                 "checked": False,
                 "latest": None,
+                "via": "check",
                 "next_step": "",
             },
         )
         if item["source"] == "check" and effective in AUTOMATIC:
             state["checked"] = True
+            state["via"] = item["via"]
         state["latest"] = {"run": item["run"], "outcome": effective, "time": item["time"]}
         current = state["state"]
         if effective == "not_bound" and current in ("changed", "unbound"):
@@ -603,6 +616,7 @@ def _count(platforms: list[dict[str, Any]]) -> dict[str, int]:
     return {
         "platforms": len(platforms),
         "checked": sum(1 for p in platforms if p["checked"]),
+        "checked_by_login": sum(1 for p in platforms if p["checked"] and p["via"] == "login"),
         "bound": sum(1 for p in platforms if p["state"] == "bound"),
         "changed": sum(1 for p in platforms if p["state"] in ("changed", "unbound")),
         "not_bound": sum(1 for p in platforms if p["state"] == "not_bound"),
