@@ -174,10 +174,6 @@ class RecipeSources:
     files: tuple[Path, ...]  # one per id, sorted by id; the person's file where both have it
     overridden: tuple[tuple[Path, Path], ...]  # (the person's file, the shipped one it replaces)
 
-    @property
-    def shipped_count(self) -> int:
-        return sum(1 for p in self.files if p.parent == self.shipped) + len(self.overridden)
-
 
 def recipe_sources() -> RecipeSources:
     """The shipped recipes plus `UNBINDER_RECIPES`'s; for an id in both, the person's wins."""

@@ -187,6 +187,11 @@ class Host:
         return self.system == "Windows"
 
     @property
+    def local_app_data(self) -> str:
+        """Windows' per-user program and cache folder (`%LOCALAPPDATA%`)."""
+        return self.environ.get("LOCALAPPDATA") or self.home + r"\AppData\Local"
+
+    @property
     def family(self) -> str:
         return self.system if self.system in ("Windows", "Darwin") else "Linux"
 
@@ -256,8 +261,7 @@ def _playwright_cache(host: Host) -> Path | None:
     if host.family == "Darwin":
         return host.path("~/Library/Caches/ms-playwright")
     if host.windows:
-        local = host.environ.get("LOCALAPPDATA") or host.home + r"\AppData\Local"
-        return host.path(local) / "ms-playwright"
+        return host.path(host.local_app_data) / "ms-playwright"
     cache = host.environ.get("XDG_CACHE_HOME") or "~/.cache"
     return host.path(cache) / "ms-playwright"
 
@@ -281,7 +285,7 @@ def _installed_places(host: Host) -> Iterator[BrowserInfo]:
         bases = (
             host.environ.get("ProgramFiles") or r"C:\Program Files",
             host.environ.get("ProgramFiles(x86)") or r"C:\Program Files (x86)",
-            host.environ.get("LOCALAPPDATA") or host.home + r"\AppData\Local",
+            host.local_app_data,
         )
         for base in dict.fromkeys(bases):
             for app in WINDOWS_APPS:
