@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from unbinder.errors import BadInput, RecipeError, UnknownPlatform
-from unbinder.paths import recipes_dir
+from unbinder.paths import recipe_files, recipe_path, recipe_sources
 from unbinder.recipe.confidence import Confidence, Sourcing, cited_ids
 from unbinder.recipe.names import ID_RE, REGION_RE, did_you_mean
 from unbinder.recipe.safe_yaml import MAX_BYTES, YamlProblem, compose, nearest_line
@@ -343,6 +343,7 @@ class Catalog:
 
     entries: tuple[Entry, ...]
     problems: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # the person's recipes used instead of shipped ones
 
     def get(self, platform_id: str) -> Entry:
         for entry in self.entries:
@@ -368,27 +369,26 @@ class Catalog:
 
 
 def load_catalog(directory: Path | None = None) -> Catalog:
-    """Read every recipe of `directory` (default: the shipped recipes)."""
-    directory = directory or recipes_dir()
+    """Read every recipe of `directory` (default: the shipped ones and UNBINDER_RECIPES')."""
     entries: list[Entry] = []
     problems: list[str] = []
-    files = (
-        sorted(p for p in directory.glob("*.yaml") if not p.name.startswith("_"))
-        if directory.is_dir()
-        else []
-    )
-    for path in files:
+    notes: tuple[str, ...] = ()
+    if directory is None:
+        notes = tuple(
+            f"{yours.stem}: your recipe {yours} is used instead of the shipped one"
+            for yours, _shipped in recipe_sources().overridden
+        )
+    for path in recipe_files(directory):
         try:
             entries.append(read_entry(path))
         except RecipeError as exc:
             problems.append(exc.message)
-    return Catalog(tuple(sorted(entries, key=sort_key)), tuple(problems))
+    return Catalog(tuple(sorted(entries, key=sort_key)), tuple(problems), notes)
 
 
 def find_entry(platform_id: str, directory: Path | None = None) -> Entry:
     """One platform's entry; reads only its file when the id names one."""
-    directory = directory or recipes_dir()
-    path = directory / f"{platform_id}.yaml"
+    path = recipe_path(platform_id, directory)
     if ID_RE.fullmatch(platform_id) and path.is_file():
         return read_entry(path)
     return load_catalog(directory).get(platform_id)

@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from unbinder import paths
 from unbinder.errors import RecipeError, UnknownPlatform
-from unbinder.paths import recipes_dir
 from unbinder.recipe.model import STEP_KINDS, Recipe, Source, _StepBase
 from unbinder.recipe.names import ID_RE, did_you_mean
 from unbinder.recipe.safe_yaml import MAX_BYTES as MAX_RECIPE_BYTES
@@ -186,11 +186,8 @@ def load_recipe_file(path: Path) -> LoadedRecipe:
 
 
 def recipe_files(directory: Path | None = None) -> list[Path]:
-    """The recipe files in `directory` (default: the shipped recipes), sorted by name."""
-    directory = directory or recipes_dir()
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.glob("*.yaml") if not p.name.startswith("_"))
+    """The recipe files in `directory`, or every recipe (shipped and UNBINDER_RECIPES'), by id."""
+    return paths.recipe_files(directory)
 
 
 def load_all_report(
@@ -218,8 +215,7 @@ def load_all(directory: Path | None = None) -> list[LoadedRecipe]:
 
 def find_recipe(platform_id: str, directory: Path | None = None) -> LoadedRecipe:
     """The recipe with this id, or UnknownPlatform listing close ids."""
-    directory = directory or recipes_dir()
-    path = directory / f"{platform_id}.yaml"
+    path = paths.recipe_path(platform_id, directory)
     if ID_RE.fullmatch(platform_id) and path.is_file():
         return load_recipe_file(path)
     ids = [p.stem for p in recipe_files(directory)]
