@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 
 LANGS = ("en", "zh-CN")
@@ -28,10 +29,10 @@ def locale_region(environ: Mapping[str, str] | None = None) -> str | None:
 
     env = os.environ if environ is None else environ
     value = next((env[n] for n in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(n)), None)
-    if value is None and environ is None:
+    if value is None and environ is None and sys.platform == "win32":
         import locale
 
-        value = locale.getlocale()[0]
+        value = locale.getlocale()[0]  # on POSIX it maps C.UTF-8 to en_US: not the person's
     match = re.match(r"[A-Za-z]{2,3}[_-]([A-Za-z]{2})\b", value or "")
     return match.group(1).upper() if match else None
 
