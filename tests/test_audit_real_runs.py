@@ -109,3 +109,23 @@ def test_recheck_warns_what_the_interval_protects() -> None:
     result = CliRunner().invoke(cli, [*args, "--platform", "example-intl", "--recheck"])
     assert result.exit_code == 0, result.output
     assert "--recheck: checking again inside a platform's minimum interval" in result.stderr
+
+
+def test_the_audit_and_the_report_show_each_recipes_confidence(tmp_path: Path) -> None:
+    from unbinder.recipe.catalog import word
+
+    alipay = find_recipe("alipay").recipe
+    confidence = alipay.sourcing().confidence
+    env = {"UNBINDER_HOME": str(tmp_path / "home"), "UNBINDER_PASSPHRASE": "a passphrase"}
+    for lang in ("en", "zh-CN"):
+        args = ["audit", "+86", "138", "0013", "8000", "--fixtures", "--yes", "--lang", lang]
+        shown = CliRunner().invoke(cli, [*args, "--platform", "alipay"], env=env)
+        assert shown.exit_code == 0, shown.output
+        expected = f"{word('statuses', 'unverified', lang)}, {word('confidence', confidence, lang)}"
+        assert f"({expected})" in shown.stdout
+    report = CliRunner().invoke(cli, ["report", "--format", "json", "--out", "-"], env=env)
+    assert report.exit_code == 0, report.output
+    import json
+
+    [state] = json.loads(report.stdout)["numbers"][0]["platforms"]
+    assert state["recipe"] == f"unverified, {word('confidence', confidence, 'en')}"

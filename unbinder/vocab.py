@@ -73,6 +73,9 @@ PlatformState = Literal[
 DONE_STATES: tuple[PlatformState, ...] = ("not_bound", "changed", "unbound")
 CONCLUSIVE_STATES: tuple[PlatformState, ...] = ("bound", "not_bound", "changed", "unbound")
 
+# How much of a recipe rests on public sources (recipe/confidence.py decides).
+Confidence = Literal["sourced", "partly", "assumed"]
+
 # A recipe's own state, and what it is about.
 RecipeStatus = Literal["working", "degraded", "broken", "unverified"]
 FlowName = Literal["check", "verify", "change", "unbind"]
@@ -91,6 +94,12 @@ Category = Literal[
     "work",
     "other",
 ]
+# How hard a platform makes it to change or remove the bound number (rated as JustDeleteMe rates
+# deleting an account): `impossible` when the number cannot be changed or removed at all.
+Difficulty = Literal["easy", "medium", "hard", "impossible"]
+# Where the verification codes go when the number is changed: the old number, the new one, both,
+# none (no code, e.g. a password or an ID check), or unknown (no source says).
+CodesTo = Literal["old", "new", "both", "none", "unknown"]
 
 CHECK_STATUSES: tuple[CheckStatus, ...] = get_args(CheckStatus)
 CHANGE_STATUSES: tuple[ChangeStatus, ...] = get_args(ChangeStatus)
@@ -102,8 +111,11 @@ UNBIND_MODES: tuple[UnbindMode, ...] = get_args(UnbindMode)
 MARK_STATUSES: tuple[MarkStatus, ...] = get_args(MarkStatus)
 PLATFORM_STATES: tuple[PlatformState, ...] = get_args(PlatformState)
 RECIPE_STATUSES: tuple[RecipeStatus, ...] = get_args(RecipeStatus)
+CONFIDENCES: tuple[Confidence, ...] = get_args(Confidence)
 FLOW_NAMES: tuple[FlowName, ...] = get_args(FlowName)
 CATEGORIES: tuple[Category, ...] = get_args(Category)
+DIFFICULTIES: tuple[Difficulty, ...] = get_args(Difficulty)
+CODES_TO: tuple[CodesTo, ...] = get_args(CodesTo)
 
 
 def check_status(status: FlowStatus) -> CheckStatus:

@@ -313,6 +313,7 @@ def _run_doc(
                 "steps": [],
                 "screenshots": [],
                 "via": "check",
+                "recipe": "",
                 "next_step": "",
             }
         return entries[platform]
@@ -385,6 +386,18 @@ def _kind_text(kind: str, text: _Text) -> str:
     return text(key) if key in texts()[text.lang] else kind
 
 
+def _recipe_words(finding: Doc, lang: str) -> str:
+    """The recipe's status and confidence when the check ran ("unverified, assumed"), or ""."""
+    from unbinder.recipe.catalog import word
+
+    parts = [
+        word(group, str(finding[key]), lang)
+        for group, key in (("statuses", "recipe_status"), ("confidence", "recipe_confidence"))
+        if finding.get(key)
+    ]
+    return ", ".join(parts)
+
+
 def _name(platform: str, lookup: RecipeLookup, lang: str, stored: Any) -> str:
     loaded = lookup(platform)
     if loaded is not None:
@@ -400,6 +413,7 @@ def _add_finding(item: Doc, record: Doc, text: _Text, lookup: RecipeLookup) -> N
         # An audit's finding (audit.PlatformResult.to_dict): it decides the entry.
         item["outcome"] = outcome["outcome"]
         item["via"] = "login" if outcome.get("via") == "login" else "check"
+        item["recipe"] = _recipe_words(outcome, text.lang)
         item["kind"] = outcome.get("kind")
         item["evidence"] = str(outcome.get("summary") or outcome.get("reason") or "")
         item["details"] = outcome.get("evidence")
@@ -584,12 +598,15 @@ def _platform_states(
                 "checked": False,
                 "latest": None,
                 "via": "check",
+                "recipe": "",
                 "next_step": "",
             },
         )
         if item["source"] == "check" and effective in AUTOMATIC:
             state["checked"] = True
             state["via"] = item["via"]
+        if item.get("recipe"):
+            state["recipe"] = item["recipe"]
         state["latest"] = {"run": item["run"], "outcome": effective, "time": item["time"]}
         current = state["state"]
         if effective == "not_bound" and current in ("changed", "unbound"):

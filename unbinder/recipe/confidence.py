@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any
 
-Confidence = Literal["sourced", "partly", "assumed"]
-CONFIDENCES: tuple[Confidence, ...] = get_args(Confidence)
+from unbinder.vocab import CONFIDENCES, Confidence
+
+__all__ = ["CONFIDENCES", "Confidence", "Sourcing", "cited_ids", "confidence"]
 
 
 def confidence(
