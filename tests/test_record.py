@@ -211,7 +211,10 @@ def test_drafted_steps_replay_on_the_page_they_came_from(
     assert selectors["mobile"][0] == {"role": "textbox", "name": "Mobile number"}
     assert {"label": "Mobile number"} in selectors["mobile"]
     steps = draft["flows"]["check"]["steps"]
-    assert steps[0] == {"goto": "https://www.rec.test/signin"}
+    assert steps[0] == {"goto": "https://www.rec.test/signin", "source": "recorded"}
+    # What was recorded is cited as a source (the page without its query, the day it was read).
+    assert draft["sources"]["recorded"]["url"] == "https://www.rec.test/signin"
+    assert set(draft["sources"]["recorded"]) == {"url", "read", "shows"}
     assert steps[1] == {"fill": {"target": "mobile", "value": "{phone.national}"}}
     assert steps[2] == {"fill": {"target": "nick", "value": "TODO"}}  # never the typed text
     assert "a password was typed into `pw`" in saved.steps  # and no step types it
@@ -223,6 +226,7 @@ def test_drafted_steps_replay_on_the_page_they_came_from(
         "regions": ["CN"],
         "homepage": "https://www.rec.test/",
         "domains": ["rec.test"],
+        "sources": draft["sources"],
         "selectors": selectors,
         "flows": {
             "check": {
@@ -233,6 +237,7 @@ def test_drafted_steps_replay_on_the_page_they_came_from(
                         "when": {"text": "Welcome back"},
                         "outcome": "bound",
                         "evidence": "the account page opened",
+                        "source": "recorded",
                     }
                 ],
             }

@@ -518,7 +518,7 @@ def draft_steps(recording: Recording, scrubber: Scrubber) -> str:
     names: dict[tuple[Any, ...], str] = {}
     selectors: dict[str, list[dict[str, Any]]] = {}
     taken: set[str] = set()
-    steps = [f"      - goto: {_short(recording.start_url)}"]
+    steps = [f"      - goto: {_short(recording.start_url)}", "        source: recorded"]
     for action in recording.actions:
         element = action.element
         if element.key not in names:
@@ -562,6 +562,13 @@ def draft_steps(recording: Recording, scrubber: Scrubber) -> str:
         ).rstrip()
         if selectors
         else "selectors: {}",
+        "# What you saw yourself is a source too: cite it (and add the public scripts and help",
+        "# pages you find) so the recipe shows what it rests on (docs/recipes.md, Sources).",
+        "sources:",
+        "  recorded:",
+        f"    url: {_q(scrubber.text(_short(recording.start_url)))}",
+        f"    read: {dt.date.today().isoformat()}",
+        "    shows: the pages, fields and answers recorded with `unbinder recipes record`",
         "flows:",
         "  check:",
         "    steps:",
