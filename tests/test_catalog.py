@@ -37,6 +37,16 @@ sources:
     url: https://help.paybox.test/forgot-password
     read: 2025-01-20
     shows: the recovery page answers 未注册 for a number without an account
+  help_phone:
+    url: https://help.paybox.test/change-phone
+    read: 2025-01-20
+    shows: the security page sends codes to the old and the new number
+number_change:
+  difficulty: medium
+  settings_url: https://www.paybox.test/security/phone
+  codes_to: both
+  waiting: {en: The new number works at once., zh-CN: 新号码立即生效。}
+  source: help_phone
 flows:
   check:
     side_effects: {sends_sms: true}
@@ -82,6 +92,13 @@ sources:
     commit: 0123abc
     read: 2025-02-01
     shows: the app's Me > Settings > Account > Phone path and its SMS code
+number_change:
+  difficulty: hard
+  codes_to: old
+  waiting:
+    en: Without the old number, an appeal takes 7 days.
+    zh-CN: 旧号码不可用时，申诉需要 7 天。
+  source: help_change_phone
 flows:
   manual:
     source: help_change_phone
@@ -107,6 +124,7 @@ sources:
     path: signin.py
     read: 2025-01-31
     shows: the sign-in page asks "Enter your password" once the number has an account
+number_change: {difficulty: easy, codes_to: new, assumed: true}
 flows:
   check:
     steps:
@@ -318,6 +336,12 @@ def test_list_json_is_a_versioned_envelope(shelf: Path) -> None:
         "homepage": "https://www.paybox.test/",
         "domains": ["paybox.test"],
         "demo": False,
+        "number_change": {
+            "difficulty": "medium",
+            "codes_to": "both",
+            "settings_url": "https://www.paybox.test/security/phone",
+            "waiting": {"en": "The new number works at once.", "zh-CN": "新号码立即生效。"},
+        },
     }
 
 
@@ -671,6 +695,22 @@ def test_catalog_agrees_with_the_validated_recipes() -> None:
             assert entry.notes is not None
             assert entry.notes.get("zh-CN") == recipe.notes.get("zh-CN").strip()
         assert entry.sourcing == recipe.sourcing(), loaded.path
+        _same_number_change(entry.number_change, recipe.number_change)
+
+
+def _same_number_change(entry: catalog.NumberChange | None, model: object | None) -> None:
+    from unbinder.recipe.model import NumberChange
+
+    assert (entry is None) == (model is None)
+    if entry is not None and isinstance(model, NumberChange):
+        assert (entry.difficulty, entry.codes_to, entry.settings_url) == (
+            model.difficulty,
+            model.codes_to,
+            model.settings_url,
+        )
+        assert (entry.waiting is None) == (model.waiting is None)
+        if entry.waiting is not None and model.waiting is not None:
+            assert entry.waiting.get("zh-CN") == model.waiting.get("zh-CN").strip()
 
 
 def test_catalog_and_models_count_the_sources_alike(tmp_path: Path) -> None:
@@ -684,6 +724,120 @@ def test_catalog_and_models_count_the_sources_alike(tmp_path: Path) -> None:
         entry = catalog.read_entry(path)
         assert entry.sourcing == recipe.sourcing(), recipe.id
         assert entry.confidence == expected.get(recipe.id, "assumed"), recipe.id
+
+
+def test_catalog_reads_number_change_like_the_models(tmp_path: Path) -> None:
+    from unbinder.recipe.load import parse_recipe
+
+    for text in (PAYBOX, CHATAPP, GLOBO, SHOPUS, DEMO):
+        path = tmp_path / "x.yaml"
+        path.write_text(text, encoding="utf-8")
+        _same_number_change(
+            catalog.read_entry(path).number_change, parse_recipe(text, path).recipe.number_change
+        )
+    path = tmp_path / "paybox.yaml"
+    path.write_text(PAYBOX, encoding="utf-8")
+    assert catalog.read_entry(path).number_change == catalog.NumberChange(
+        difficulty="medium",
+        codes_to="both",
+        settings_url="https://www.paybox.test/security/phone",
+        waiting=catalog.Text("The new number works at once.", "新号码立即生效。"),
+    )
+    path.write_text(SHOPUS, encoding="utf-8")
+    assert catalog.read_entry(path).number_change is None
+
+
+@pytest.mark.parametrize(
+    ("line", "replacement", "message"),
+    [
+        (
+            "  difficulty: medium",
+            "  difficulty: meduim",
+            "number_change.difficulty: unknown difficulty 'meduim' (did you mean 'medium'?); "
+            "use one of easy, medium, hard, impossible",
+        ),
+        (
+            "  codes_to: both",
+            "  codes_to: bothh",
+            "number_change.codes_to: unknown codes_to 'bothh' (did you mean 'both'?); "
+            "use one of old, new, both, none, unknown",
+        ),
+        (
+            "  settings_url: https://www.paybox.test/security/phone",
+            "  settings_url: javascript:alert(1)",
+            "number_change.settings_url: 'javascript:alert(1)' is not a page address (https://...)",
+        ),
+        (
+            "  codes_to: both",
+            "  codes_too: both",
+            "unknown key 'codes_too' in number_change (did you mean 'codes_to'?)",
+        ),
+        (
+            "  source: help_phone",
+            "  source: help_phnoe",
+            "number_change.source: source 'help_phnoe' is not in `sources:` "
+            "(did you mean 'help_phone'?)",
+        ),
+    ],
+)
+def test_a_bad_number_change_is_refused_at_load_with_file_line_and_the_closest_word(
+    tmp_path: Path, line: str, replacement: str, message: str
+) -> None:
+    from unbinder.recipe.load import recipe_problems
+
+    path = tmp_path / "paybox.yaml"
+    text = PAYBOX.replace(line, replacement)
+    path.write_text(text, encoding="utf-8")
+    problems = recipe_problems(text, path)
+    where = f"{path}:{PAYBOX.splitlines().index(line) + 1}: "
+    assert isinstance(problems, list)
+    assert where + message in problems, problems
+    key = replacement.split(":", maxsplit=1)[0].strip()
+    if key in ("difficulty", "codes_to", "settings_url"):
+        # The fast reader refuses the same words, at the same line (keys and sources it leaves
+        # to the models).
+        with pytest.raises(RecipeError) as refused:
+            catalog.read_entry(path)
+        assert refused.value.message == where + message
+
+
+def test_a_number_change_needs_a_difficulty_and_where_the_codes_go(tmp_path: Path) -> None:
+    from unbinder.recipe.load import recipe_problems
+
+    path = tmp_path / "paybox.yaml"
+    text = PAYBOX.replace("  difficulty: medium\n", "")
+    path.write_text(text, encoding="utf-8")
+    problems = recipe_problems(text, path)
+    assert isinstance(problems, list)
+    assert any(p.endswith("required key 'difficulty' is missing") for p in problems), problems
+    with pytest.raises(RecipeError, match="required key 'difficulty' is missing"):
+        catalog.read_entry(path)
+
+
+def test_lint_warns_about_a_platform_without_number_change_or_its_source(tmp_path: Path) -> None:
+    from unbinder.recipe.lint import lint_file
+
+    folder = tmp_path / "recipes"
+    folder.mkdir()
+
+    def warnings(name: str, text: str) -> list[str]:
+        path = folder / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        found = lint_file(path, tmp_path / "fixtures")
+        return [
+            p.message for p in found if p.severity == "warning" and "number_change" in p.message
+        ]
+
+    assert warnings("chatapp", CHATAPP) == []
+    missing = warnings("shopus", SHOPUS)
+    assert len(missing) == 1
+    assert missing[0].startswith("the recipe has no `number_change:`")
+    uncited = warnings("chatapp", CHATAPP.replace("  source: help_change_phone\nflows", "flows"))
+    assert uncited == [
+        "`number_change` cites no source: add `source: <id>` (an entry of `sources:` showing "
+        "how the number is changed), or `assumed: true` if none shows it"
+    ]
+    assert warnings("demo-pay", DEMO) == []  # a demo is not a platform
 
 
 @pytest.mark.parametrize(

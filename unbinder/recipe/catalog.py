@@ -3,7 +3,8 @@
 Listing the catalog must feel instant, but validating a recipe through the pydantic models
 (`model.py`, `load.py`) costs about half a second of imports and model building before the first
 file. The catalog therefore reads only the fields it shows (names, regions, category, harm,
-status, flows, side effects, notes, manual steps, which verdict rules cite a source) with the
+status, flows, side effects, notes, manual steps, which verdict rules cite a source, how hard
+changing the number is) with the
 same safe YAML loader (`safe_yaml.py`: plain data, no tags, no aliases) and checks their shape
 itself. It does not validate flow steps: that is `unbinder recipes lint`'s job (and `doctor`
 reports recipes that fail it). A test keeps the two readings in agreement for every shipped
@@ -17,14 +18,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from unbinder.errors import BadInput, RecipeError, UnknownPlatform
 from unbinder.paths import recipe_files, recipe_path, recipe_sources
 from unbinder.recipe.confidence import Confidence, Sourcing, cited_ids
 from unbinder.recipe.names import ID_RE, REGION_RE, did_you_mean
 from unbinder.recipe.safe_yaml import MAX_BYTES, YamlProblem, compose, nearest_line
-from unbinder.vocab import CATEGORIES, FLOW_NAMES, RECIPE_STATUSES, VERDICTS
+from unbinder.vocab import (
+    CATEGORIES,
+    CODES_TO,
+    DIFFICULTIES,
+    FLOW_NAMES,
+    RECIPE_STATUSES,
+    VERDICTS,
+    CodesTo,
+    Difficulty,
+)
 
 SCHEMA = "unbinder.recipes/1"
 SIDE_EFFECTS = ("sends_sms", "notifies_owner", "destructive")
@@ -81,6 +91,24 @@ class Manual:
 
 
 @dataclass(frozen=True)
+class NumberChange:
+    """How hard the platform makes it to change or remove the number, where, and what it takes."""
+
+    difficulty: Difficulty
+    codes_to: CodesTo
+    settings_url: str | None
+    waiting: Text | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "difficulty": self.difficulty,
+            "codes_to": self.codes_to,
+            "settings_url": self.settings_url,
+            "waiting": self.waiting.to_json() if self.waiting else None,
+        }
+
+
+@dataclass(frozen=True)
 class Entry:
     """One platform of the catalog."""
 
@@ -100,6 +128,7 @@ class Entry:
     manual: Manual | None
     path: Path
     sourcing: Sourcing  # how many verdict rules cite a source
+    number_change: NumberChange | None = None
 
     @property
     def confidence(self) -> Confidence:
@@ -141,6 +170,7 @@ class Entry:
             "homepage": self.homepage,
             "domains": list(self.domains),
             "demo": self.demo,
+            "number_change": self.number_change.to_json() if self.number_change else None,
         }
 
 
@@ -266,7 +296,41 @@ def _entry(data: Any, path: Path) -> Entry:
         manual=manual,
         path=path,
         sourcing=Sourcing(verdicts, sourced, manual_sourced),
+        number_change=_number_change(top.get("number_change")),
     )
+
+
+def _number_change(value: Any) -> NumberChange | None:
+    if value is None:
+        return None
+    loc = ("number_change",)
+    spec = _mapping(value, loc)
+    difficulty = _word(spec, "difficulty", DIFFICULTIES, loc)
+    codes_to = _word(spec, "codes_to", CODES_TO, loc)
+    url = _optional_str(spec, "settings_url", loc)
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise _Shape((*loc, "settings_url"), f"{url!r} is not a page address (https://...)")
+    return NumberChange(
+        difficulty=difficulty,
+        codes_to=codes_to,
+        settings_url=url,
+        waiting=_text(spec.get("waiting"), (*loc, "waiting")),
+    )
+
+
+W = TypeVar("W", bound=str)
+
+
+def _word(data: Mapping[str, Any], key: str, words: tuple[W, ...], loc: tuple[Any, ...]) -> W:
+    """A required word of a closed list (a vocabulary of unbinder/vocab.py)."""
+    value = data.get(key)
+    for known in words:
+        if known == value:
+            return known
+    if value is None:
+        raise _Shape((*loc, key), f"required key {key!r} is missing")
+    hint = did_you_mean(str(value), words)
+    raise _Shape((*loc, key), f"unknown {key} {value!r}{hint}; use one of {', '.join(words)}")
 
 
 def _rules(flow: Mapping[str, Any], loc: tuple[Any, ...]) -> list[Mapping[str, Any]]:

@@ -4,7 +4,9 @@ Errors (exit 1): undefined selectors, unknown placeholders, destructive steps wi
 verdicts without evidence, outcomes without a test, hosts outside `domains`, missing replicas.
 Warnings: fallbacks ordered against the house preference, and similar matters of style; and a
 platform recipe without `sources:`, or with a verdict rule that neither cites a source nor says
-it is assumed (demo platforms and fault sites are not platforms, and are spared these).
+it is assumed, or without `number_change:` (how hard changing the number is, and where), or whose
+`number_change:` does neither (demo platforms and fault sites are not platforms, and are spared
+these).
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ class _Checker:
         self._replica()
         if not self._spared_evidence_warnings():
             self._sources()
+            self._number_change()
 
     # ------------------------------------------------------------------ sources
 
@@ -139,6 +142,30 @@ class _Checker:
                     f"this {rule.outcome} rule cites no source: add `source: <id>` (an entry of "
                     "`sources:` showing what it looks for), or `assumed: true` if none shows it",
                 )
+
+    def _number_change(self) -> None:
+        change = self.recipe.number_change
+        if change is None:
+            self.warn(
+                ("id",),
+                "the recipe has no `number_change:`: say how hard changing or removing the "
+                "number is (`difficulty`), where the codes go (`codes_to`), the settings page "
+                "and any waiting period (docs/recipes.md, Changing the number)",
+            )
+            return
+        if not change.cites and not change.assumed:
+            self.warn(
+                ("number_change",),
+                "`number_change` cites no source: add `source: <id>` (an entry of `sources:` "
+                "showing how the number is changed), or `assumed: true` if none shows it",
+            )
+        flows = self.recipe.flows.automated()
+        if change.difficulty == "impossible" and ("change" in flows or "unbind" in flows):
+            self.warn(
+                ("number_change", "difficulty"),
+                "difficulty `impossible`, but the recipe has a change or unbind flow: "
+                "rate what that flow takes (easy, medium or hard)",
+            )
 
     # ------------------------------------------------------------------ selectors
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from unbinder import paths
 from unbinder.errors import RecipeError, UnknownPlatform
-from unbinder.recipe.model import STEP_KINDS, Recipe, Source, _StepBase
+from unbinder.recipe.model import STEP_KINDS, NumberChange, Recipe, Source, _StepBase
 from unbinder.recipe.names import ID_RE, did_you_mean
 from unbinder.recipe.safe_yaml import MAX_BYTES as MAX_RECIPE_BYTES
 from unbinder.recipe.safe_yaml import Lines, nearest_line
@@ -118,6 +118,8 @@ def _format_validation(exc: ValidationError, lines: Lines) -> list[_Problem]:
 def _known_keys_hint(loc: tuple[Any, ...]) -> list[str]:
     if len(loc) == 3 and loc[0] == "sources":
         return list(Source.model_fields)
+    if len(loc) == 2 and loc[0] == "number_change":
+        return list(NumberChange.model_fields)
     top = [f.alias or n for n, f in Recipe.model_fields.items()]
     step = list(STEP_KINDS) + list(_StepBase.model_fields)
     return (

@@ -24,10 +24,14 @@ from unbinder.recipe.names import (
 )
 from unbinder.vocab import (
     BLOCKERS,
+    CODES_TO,
+    DIFFICULTIES,
     FLOW_NAMES,
     VERDICTS,
     Category,
     CheckStatus,
+    CodesTo,
+    Difficulty,
     FlowName,
     HumanKind,
     RecipeStatus,
@@ -590,6 +594,49 @@ class Limits(_Model):
         return self
 
 
+class NumberChange(_Cited):
+    """How hard the platform makes it to change or remove the number, where, and what it takes:
+    what `recipes list|show`, `plan` and the report tell a person about to give up a number."""
+
+    difficulty: Difficulty = Field(
+        description="easy, medium, hard or impossible: changing or removing the number"
+    )
+    settings_url: str | None = Field(
+        default=None, description="the settings page where the number is changed, http(s)://..."
+    )
+    codes_to: CodesTo = Field(
+        description="where the verification codes go when changing: old, new, both, none, unknown"
+    )
+    waiting: Localized | None = Field(
+        default=None, description="waiting periods and review times, if any"
+    )
+
+    @field_validator("difficulty", mode="before")
+    @classmethod
+    def _difficulty(cls, value: Any) -> Any:
+        return _word(value, "difficulty", DIFFICULTIES)
+
+    @field_validator("codes_to", mode="before")
+    @classmethod
+    def _codes_to(cls, value: Any) -> Any:
+        return _word(value, "codes_to", CODES_TO)
+
+    @field_validator("settings_url")
+    @classmethod
+    def _settings_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"https?://[^/\s]+", value):
+            raise ValueError(f"{value!r} is not a page address (https://...)")
+        return value
+
+
+def _word(value: Any, key: str, words: tuple[str, ...]) -> Any:
+    """A word of a closed list, or a ValueError naming the closest one (did you mean...)."""
+    if isinstance(value, str) and value not in words:
+        hint = did_you_mean(value, words)
+        raise ValueError(f"unknown {key} {value!r}{hint}; use one of {', '.join(words)}")
+    return value
+
+
 class TestExpect(_Model):
     outcome: str
     kind: HumanKind | None = None
@@ -654,6 +701,10 @@ class Recipe(_Model):
     selectors: dict[str, list[Alternative]] = Field(default_factory=dict)
     flows: Flows
     limits: Limits = Limits()
+    number_change: NumberChange | None = Field(
+        default=None,
+        description="how hard it is to change or remove the number, where, and what it takes",
+    )
     tests: list[RecipeTest] = Field(default_factory=list)
 
     @field_validator("domains")
@@ -752,6 +803,8 @@ class Recipe(_Model):
             cited += [(("flows", name, "detect", i), rule) for i, rule in enumerate(flow.detect)]
         if self.flows.manual is not None:
             cited.append((("flows", "manual"), self.flows.manual))
+        if self.number_change is not None:
+            cited.append((("number_change",), self.number_change))
         for index, test in enumerate(self.tests):
             for kind, steps in (test.human.scripts() if test.human else {}).items():
                 cited += walk_steps(steps, ("tests", index, "human", kind))
