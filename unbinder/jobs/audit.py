@@ -455,12 +455,16 @@ def start_trail_run(
 
 def write_result(run: Run, item: PlatformResult) -> None:
     """Write one platform's result to the trail: its screenshots as encrypted blobs, then the
-    finding."""
+    finding. Each screenshot keeps the address of its page (redacted, without query or
+    fragment, which may carry tokens), for the report's captions."""
+    from urllib.parse import urlsplit, urlunsplit
+
     finding = item.to_dict()
     if item.outcome is not None:
         finding["screenshots"] = [
             {
                 "name": shot.name,
+                "url": urlunsplit(urlsplit(shot.url)._replace(query="", fragment="")),
                 "blob": run.blob(
                     shot.png, media_type="image/png", platform=item.id, name=shot.name
                 ),
