@@ -38,14 +38,19 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_new(path: Path, data: bytes) -> None:
-    """Create `path` (0600, must not exist) holding `data`, fsynced with its directory."""
+def _create_synced(path: Path, data: bytes) -> None:
+    """Create `path` (0600, must not exist) holding `data`, on disk before this returns."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, FILE_MODE)
     try:
         write_all(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Create `path` (0600, must not exist) holding `data`, fsynced with its directory."""
+    _create_synced(path, data)
     fsync_dir(path.parent)
 
 
@@ -59,12 +64,7 @@ def replace_atomically(path: Path, data: bytes, *, action: str = "write") -> Non
     try:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, FILE_MODE)
-        try:
-            write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _create_synced(tmp, data)
         _rename(tmp, path)
         fsync_dir(path.parent)
     except OSError as exc:
