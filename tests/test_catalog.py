@@ -16,7 +16,7 @@ from unbinder.i18n.lang import default_lang
 from unbinder.phone import parse_phone
 from unbinder.recipe import catalog
 from unbinder.recipe.load import load_all
-from unbinder.vocab import CATEGORIES, FLOW_NAMES, RECIPE_STATUSES
+from unbinder.vocab import CATEGORIES, CODES_TO, DIFFICULTIES, FLOW_NAMES, RECIPE_STATUSES
 
 PAYBOX = """\
 # yaml-language-server: $schema=schema.json
@@ -223,6 +223,7 @@ def test_list_sorts_by_harm_then_id_shows_status_and_hides_demos(shelf: Path) ->
         "REGIONS",
         "CATEGORY",
         "HARM",
+        "DIFFICULTY",
         "FLOWS",
         "STATUS",
         "CONFIDENCE",
@@ -235,6 +236,7 @@ def test_list_sorts_by_harm_then_id_shows_status_and_hides_demos(shelf: Path) ->
             "US,GLOBAL",
             "Email and accounts",
             "5",
+            "easy",
             "check,unbind,manual",
             "working (2025-01-31)",
             "sourced",
@@ -246,18 +248,31 @@ def test_list_sorts_by_harm_then_id_shows_status_and_hides_demos(shelf: Path) ->
             "CN",
             "Payment",
             "5",
+            "medium",
             "check,change,manual",
             "unverified",
             "partly sourced",
             "check: sends SMS; change: sends SMS, changes the account",
         ],
-        ["chatapp", "ChatApp", "CN", "Messaging", "4", "manual", "unverified", "sourced", "none"],
+        [
+            "chatapp",
+            "ChatApp",
+            "CN",
+            "Messaging",
+            "4",
+            "hard",
+            "manual",
+            "unverified",
+            "sourced",
+            "none",
+        ],
         [
             "shopus",
             "ShopUS",
             "US",
             "Shopping",
             "4",
+            "-",  # no number_change: not rated
             "manual",
             "degraded (2024-12-01)",
             "assumed",
@@ -297,19 +312,32 @@ def test_list_in_chinese_from_the_option_and_from_the_environment(shelf: Path) -
     _, by_env, _ = invoke("recipes", "list", env={"LANG": "zh_CN.UTF-8"})
     assert by_option == by_env
     rows = _rows(by_option)
-    assert rows[0] == ["ID", "平台", "地区", "类别", "危害", "流程", "状态", "依据", "副作用"]
+    assert rows[0] == [
+        "ID",
+        "平台",
+        "地区",
+        "类别",
+        "危害",
+        "换绑难度",
+        "流程",
+        "状态",
+        "依据",
+        "副作用",
+    ]
     assert rows[2] == [
         "paybox",
         "付宝",
         "CN",
         "支付",
         "5",
+        "中等",
         "查询,换绑,手动",
         "未验证",
         "部分有出处",
         "查询：发送短信；换绑：发送短信、修改账号",
     ]
-    assert [row[7] for row in rows[1:]] == ["有出处", "部分有出处", "有出处", "推测"]
+    assert [row[8] for row in rows[1:]] == ["有出处", "部分有出处", "有出处", "推测"]
+    assert [row[5] for row in rows[1:]] == ["容易", "中等", "困难", "-"]
     assert "共 4 个平台：1 个可用，2 个未验证，1 个部分失效或已失效。" in by_option
     assert "\n有公开出处的判定规则：3 条中 2 条（67%）。\n" in by_option
 
@@ -361,7 +389,7 @@ def test_list_leaves_out_the_share_line_without_verdict_rules(shelf: Path) -> No
     for name in ("paybox", "globo"):
         (shelf / f"{name}.yaml").unlink()
     _, out, _ = invoke("recipes", "list", "--lang", "en")
-    assert [row[7] for row in _rows(out)[1:]] == ["sourced", "assumed"]
+    assert [row[8] for row in _rows(out)[1:]] == ["sourced", "assumed"]
     assert "Verdict rules with a public source" not in out
 
 
@@ -445,6 +473,31 @@ def test_show_says_how_much_is_sourced(shelf: Path, platform_id: str, lang: str,
     assert line in out.splitlines()
 
 
+def test_show_says_how_hard_changing_the_number_is(shelf: Path) -> None:
+    _, en, _ = invoke("recipes", "show", "paybox", "--lang", "en")
+    lines = en.splitlines()
+    start = lines.index("Changing the number")
+    assert lines[start + 1 : start + 6] == [
+        "-------------------",
+        "Difficulty: medium",
+        "Codes go to: the old and the new number",
+        "Settings page: https://www.paybox.test/security/phone",
+        "Waiting: The new number works at once.",
+    ]
+    _, zh, _ = invoke("recipes", "show", "chatapp", "--lang", "zh-CN")
+    lines = zh.splitlines()
+    start = lines.index("更换号码")
+    assert lines[start + 2 : start + 5] == [
+        "难度：困难",
+        "验证码发往：旧号码",
+        "等待期：旧号码不可用时，申诉需要 7 天。",
+    ]
+    _, unrated, _ = invoke("recipes", "show", "shopus", "--lang", "en")
+    assert "Not rated yet: the recipe has no number_change." in unrated.splitlines()
+    _, unrated_zh, _ = invoke("recipes", "show", "shopus", "--lang", "zh-CN")
+    assert "尚未评估：此配方没有 number_change。" in unrated_zh.splitlines()
+
+
 def test_show_falls_back_to_english_where_chinese_is_missing(shelf: Path) -> None:
     _, out, _ = invoke("recipes", "show", "globo", "--lang", "zh-CN")
     assert "状态：可用（已在上述日期对真实网站验证）" in out
@@ -486,14 +539,18 @@ def test_plan_groups_by_category_in_order_of_harm_with_what_to_do(shelf: Path) -
     pay = platforms[platforms.index("## Payment") : platforms.index("## Email")]
     assert pay.strip().splitlines() == [
         "## Payment",
-        "[ ] PayBox (paybox) · harm 5/5 · unverified",
+        "[ ] PayBox (paybox) · harm 5/5 · changing it: medium"
+        " · codes go to the old and the new number · unverified",
+        "    Waiting: The new number works at once.",
+        "    Settings page: https://www.paybox.test/security/phone",
         "    Move it to your new number: unbinder unbind paybox --phone OLD --new-phone NEW",
         "    Notes and manual steps: unbinder recipes show paybox",
     ]
     email = platforms[platforms.index("## Email") : platforms.index("## Messaging")]
     assert email.strip().splitlines() == [
         "## Email and accounts",
-        "[ ] Globo Mail (globo) · harm 5/5 · working, verified 2025-01-31",
+        "[ ] Globo Mail (globo) · harm 5/5 · changing it: easy · codes go to the new number"
+        " · working, verified 2025-01-31",
         "    By hand:",
         "      1. Open Globo > Settings > Phone > Remove",
         "    Remove the number: unbinder unbind globo --phone OLD --mode unbind",
@@ -502,7 +559,9 @@ def test_plan_groups_by_category_in_order_of_harm_with_what_to_do(shelf: Path) -
     chat = platforms[platforms.index("## Messaging") :]
     assert chat.strip().splitlines() == [
         "## Messaging",
-        "[ ] ChatApp (chatapp) · harm 4/5 · unverified · app only",
+        "[ ] ChatApp (chatapp) · harm 4/5 · changing it: hard · codes go to the old number"
+        " · unverified · app only",
+        "    Waiting: Without the old number, an appeal takes 7 days.",
         "    By hand:",
         "      1. Open ChatApp > Me > Settings > Account > Phone",
         "      2. Tap Change and type the SMS code",
@@ -556,7 +615,9 @@ def test_plan_in_chinese(shelf: Path) -> None:
     assert "[ ] 一证通查 2.0（工信部 / 中国信通院）：" in out
     platforms = _section(out, "逐个平台处理")
     assert re.findall(r"^## (.+)$", platforms, re.M) == ["支付", "邮箱与账号", "即时通讯"]
-    assert "[ ] 付宝 (paybox) · 危害 5/5 · 未验证" in lines
+    assert "[ ] 付宝 (paybox) · 危害 5/5 · 换绑难度：中等 · 验证码发往新旧号码 · 未验证" in lines
+    assert "    等待期：新号码立即生效。" in lines
+    assert "    设置页面：https://www.paybox.test/security/phone" in lines
     assert "    换绑到新号码：unbinder unbind paybox --phone OLD --new-phone NEW" in lines
     assert "      1. 打开聊聊 > 我 > 设置 > 账号 > 手机号" in lines
     assert "    完成后记录：unbinder mark chatapp --phone OLD --status changed" in lines
@@ -918,6 +979,8 @@ def test_every_category_and_status_has_words_in_both_languages() -> None:
         ("status_meaning", RECIPE_STATUSES),
         ("flows", (*FLOW_NAMES, "manual")),
         ("side_effects", catalog.SIDE_EFFECTS),
+        ("difficulties", DIFFICULTIES),
+        ("codes_to", CODES_TO),
     ):
         for key in keys:
             assert set(words[group][key]) == {"en", "zh-CN"}, (group, key)
@@ -1004,9 +1067,11 @@ def test_shipped_catalog_lists_the_international_platforms_with_honest_status() 
 
 def test_shipped_catalog_table_shows_app_only_platforms_as_manual() -> None:
     _, out, _ = invoke("recipes", "list", "--lang", "en")
-    # The CONFIDENCE column (7) changes as sources are cited; the rest is the platform's.
-    rows = {row[0]: row[:7] + row[8:] for row in _rows(out)[1:]}
-    assert {row[7] for row in _rows(out)[1:]} <= {"sourced", "partly sourced", "assumed"}
+    # The DIFFICULTY (5) and CONFIDENCE (8) columns change as recipes are rated and sources are
+    # cited; the rest is the platform's.
+    rows = {row[0]: row[:5] + row[6:8] + row[9:] for row in _rows(out)[1:]}
+    assert {row[8] for row in _rows(out)[1:]} <= {"sourced", "partly sourced", "assumed"}
+    assert {row[5] for row in _rows(out)[1:]} <= {"easy", "medium", "hard", "impossible", "-"}
     assert rows["whatsapp"] == [
         "whatsapp",
         "WhatsApp",

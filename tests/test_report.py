@@ -413,3 +413,27 @@ def test_no_trail_yet_is_one_line(home: Path) -> None:
     assert result.exit_code == 2
     assert "there is no trail" in result.output
     assert "Traceback" not in result.output
+
+
+def test_each_platform_still_to_do_says_how_hard_changing_the_number_is(trail: Trail) -> None:
+    from unbinder.recipe.load import find_recipe, parse_recipe
+
+    shipped = find_recipe("example-cn")
+    text = shipped.path.read_text(encoding="utf-8")
+    rated = parse_recipe(
+        text + "number_change: {difficulty: hard, codes_to: old, assumed: true}\n", shipped.path
+    )
+    unrated = find_recipe("demo-chat")
+    assert unrated.recipe.number_change is None
+    lookup = {"example-cn": rated, "demo-chat": unrated}.get
+    audit(trail, OLD, {"example-cn": "bound", "demo-chat": "bound"})
+    for lang, words in (("en", "changing the number: hard"), ("zh-CN", "换绑难度：困难")):
+        doc = build_report(trail, lang=lang, recipes=lookup)
+        by_id = {p["platform"]: p for p in doc["numbers"][0]["platforms"]}
+        assert by_id["example-cn"]["difficulty"] == "hard"
+        assert by_id["demo-chat"]["difficulty"] is None
+        page = render_html(doc)
+        assert f'data-difficulty="hard">{words}</span>' in page
+        assert page.count("data-difficulty=") == 1
+    change(trail, "example-cn", "changed")  # done: nothing left to say about changing it
+    assert "data-difficulty=" not in render_html(build_report(trail, recipes=lookup))

@@ -22,11 +22,12 @@ def plan(
 ) -> None:
     """Print your checklist for leaving a number: every platform to unbind, by category.
 
-    Platforms are grouped (payment, shopping, social...) and ordered by harm; each says what to
-    do: the `unbinder unbind` command where the web allows it, else the steps by hand. Then the
-    official channels and the advice that matters (do it before cancelling the number; keep the
-    SIM alive until every item is done; move 2FA off SMS). `--recycled` gives the checklist for
-    someone who just received a recycled number. The number is only ever shown masked.
+    First the advice that matters (do it before cancelling the number; keep the SIM alive until
+    every item is done; move 2FA off SMS) and the official channels; then the platforms, grouped
+    (payment, banks, government, shopping...) and ordered by harm. Each says how hard changing
+    the number is there, where the codes go, and what to do: the `unbinder unbind` command where
+    the web allows it, else the steps by hand. `--recycled` gives the checklist for someone who
+    just received a recycled number. The number is only ever shown masked.
 
     Example:
 

@@ -3,8 +3,9 @@
 The checklist joins two sources: the text in `unbinder/data/plan.yaml` (advice, official channels,
 where to complain; editable and translatable without code) and the catalog of recipes (every
 platform that matters for the number's region, grouped by category, most harmful first, each with
-what to do: the `unbinder unbind` command where a change or unbind flow exists, else the manual
-steps). The number itself appears only masked.
+how hard changing the number is and where the codes go (the recipe's `number_change`), and what to
+do: the `unbinder unbind` command where a change or unbind flow exists, else the manual steps).
+The official channels come right before the platforms. The number itself appears only masked.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ class Item:
     manual_steps: tuple[str, ...]  # shown when no command can do the job
     manual_url: str | None
     hint: str | None  # a line of advice for this platform
-    tags: tuple[str, ...]  # harm, status and the like, ready to show
+    tags: tuple[str, ...]  # harm, difficulty, status and the like, ready to show
+    settings_url: str | None = None  # the page where the number is changed (leaving only)
+    waiting: str | None = None  # waiting periods and reviews (leaving only)
 
     def to_json(self) -> dict[str, Any]:
         e = self.entry
@@ -66,6 +69,7 @@ class Item:
             "manual_steps": list(self.manual_steps),
             "manual_url": self.manual_url,
             "hint": self.hint,
+            "number_change": e.number_change.to_json() if e.number_change else None,
         }
 
 
@@ -243,6 +247,15 @@ def _item(entry: Entry, variant: Variant, lang: str) -> Item:
         commands.append(cmd("recycled_check", "check"))
     commands.append(cmd("details", "show"))
     tags = [_t(words["harm"], lang).replace("{harm}", str(entry.harm))]
+    change = entry.number_change
+    if change is not None:
+        difficulty = word("difficulties", change.difficulty, lang)
+        tags.append(_t(words["difficulty"], lang).replace("{difficulty}", difficulty))
+        codes = word("codes_to", change.codes_to, lang)
+        if variant == "leaving" and change.codes_to == "none":
+            tags.append(codes)  # "no code" says it all
+        elif variant == "leaving" and change.codes_to != "unknown":
+            tags.append(_t(words["codes_to"], lang).replace("{codes}", codes))
     status = word("statuses", entry.status, lang)
     if entry.last_verified:
         status += ", " + _t(words["last_verified"], lang).replace("{date}", entry.last_verified)
@@ -262,6 +275,10 @@ def _item(entry: Entry, variant: Variant, lang: str) -> Item:
         manual_url=manual.url if manual is not None and show_manual else None,
         hint=hint,
         tags=tuple(tags),
+        settings_url=change.settings_url if change and variant == "leaving" else None,
+        waiting=change.waiting.get(lang)
+        if change and change.waiting and variant == "leaving"
+        else None,
     )
 
 
@@ -292,6 +309,12 @@ def render_text(plan: Plan) -> str:
                     out.append(f"[ ] {item.name} ({item.entry.id}) · {' · '.join(item.tags)}")
                     if item.hint:
                         out += _wrap(item.hint, "      ", first="    ")
+                    if item.waiting:
+                        label = _t(words["waiting"], plan.lang)
+                        out += _wrap(f"{label}{colon}{item.waiting}", "      ", first="    ")
+                    if item.settings_url:
+                        label = _t(words["settings"], plan.lang)
+                        out.append(f"    {label}{colon}{item.settings_url}")
                     if item.manual_steps:
                         out.append(f"    {_t(words['manual'], plan.lang)}{colon.rstrip()}")
                         for number, step in enumerate(item.manual_steps, start=1):

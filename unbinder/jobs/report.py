@@ -95,6 +95,12 @@ class _Text:
         key = f"state_{state}"
         return self(key) if key in texts()[self.lang] else state
 
+    def difficulty(self, difficulty: str) -> str:
+        """How hard changing the number is, in this language (`hard` -> 困难)."""
+        from unbinder.recipe.catalog import word
+
+        return word("difficulties", difficulty, self.lang)
+
 
 def pick_lang(lang: str | None) -> str:
     if lang is None:
@@ -623,10 +629,18 @@ def _platform_states(
     for state in states.values():
         state["done"] = state["state"] in DONE_STATES
         state["next_step"] = next_step(state["state"], state["platform"], text, lookup)
+        state["difficulty"] = _difficulty(state["platform"], lookup)
     # What still needs doing first, the most urgent (still bound) at the top.
     return sorted(
         states.values(), key=lambda s: (PLATFORM_STATES.index(s["state"]), s["name"].lower())
     )
+
+
+def _difficulty(platform: str, lookup: RecipeLookup) -> str | None:
+    """How hard the platform's recipe says changing the number is (None: it does not say)."""
+    loaded = lookup(platform)
+    change = loaded.recipe.number_change if loaded is not None else None
+    return change.difficulty if change is not None else None
 
 
 def _count(platforms: list[dict[str, Any]]) -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from unbinder.i18n.lang import display_width, pad
 from unbinder.recipe.catalog import Entry, FlowInfo, command, word
@@ -27,6 +27,14 @@ def side_effects_text(flows: Sequence[FlowInfo], lang: str) -> str:
         for effects, names in by_effects.items()
     ]
     return semi.join(parts) or _label("none", lang)
+
+
+def difficulty_text(entry: Entry, lang: str) -> str:
+    """How hard changing the number is (`medium`, `中等`), or `-` when the recipe does not say."""
+    change = entry.number_change
+    if change is None:
+        return _label("not_rated", lang)
+    return word("difficulties", change.difficulty, lang)
 
 
 def status_text(entry: Entry, lang: str) -> str:
@@ -74,6 +82,7 @@ def render_list(entries: Sequence[Entry], lang: str) -> str:
         "regions",
         "category",
         "harm",
+        "difficulty",
         "flows",
         "status",
         "confidence",
@@ -88,6 +97,7 @@ def render_list(entries: Sequence[Entry], lang: str) -> str:
                 ",".join(e.regions),
                 word("categories", e.category, lang),
                 str(e.harm),
+                difficulty_text(e, lang),
                 ",".join(word("flows", f, lang) for f in e.flow_names),
                 status_text(e, lang),
                 word("confidence", e.confidence, lang),
@@ -147,6 +157,8 @@ def render_show(entry: Entry, lang: str) -> str:
     if entry.notes is not None:
         out += heading("show_notes")
         out += _paragraph(entry.notes.get(lang))
+    out += heading("show_number_change")
+    out += _number_change(entry, lang, field)
     out += heading("show_flows")
     for flow in entry.flows:
         login = _label("show_login" if flow.requires_login else "show_anonymous", lang)
@@ -172,6 +184,21 @@ def render_show(entry: Entry, lang: str) -> str:
     out += heading("show_commands")
     out += _commands(entry)
     return "\n".join(out) + "\n"
+
+
+def _number_change(entry: Entry, lang: str, field: Callable[[str, str], str]) -> list[str]:
+    change = entry.number_change
+    if change is None:
+        return [_label("show_not_rated", lang)]
+    out = [
+        field("show_difficulty", word("difficulties", change.difficulty, lang)),
+        field("show_codes_to", word("codes_to", change.codes_to, lang)),
+    ]
+    if change.settings_url:
+        out.append(field("show_settings_url", change.settings_url))
+    if change.waiting is not None:
+        out.append(field("show_waiting", change.waiting.get(lang)))
+    return out
 
 
 def _commands(entry: Entry) -> list[str]:
