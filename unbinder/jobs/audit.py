@@ -27,6 +27,7 @@ from unbinder.vocab import (
     NO_ANSWER,
     THROTTLING,
     AuditStatus,
+    CheckedVia,
     check_status,
 )
 
@@ -53,6 +54,7 @@ class PlatformResult:
     outcome: Outcome | None = None
     attempts: int = 0
     note: str = ""
+    via: CheckedVia = "check"
 
     @property
     def id(self) -> str:
@@ -75,6 +77,8 @@ class PlatformResult:
             "id": recipe.id,
             "name": recipe.name.get(lang),
             "recipe_status": recipe.status,
+            "recipe_confidence": recipe.sourcing().confidence,
+            "via": self.via,
             "recipe_version": self.recipe.digest,
             "outcome": self.status,
             "kind": self.outcome.kind if self.outcome else None,
@@ -121,6 +125,9 @@ class AuditResult:
             "platforms": len(self.planned) or len(self.results),
             "finished": len(self.results),
             "checked_automatically": sum(counts.get(s, 0) for s in AUTOMATIC),
+            "checked_by_login": sum(
+                1 for r in self.results if r.via == "login" and r.status in AUTOMATIC
+            ),
             "no_answer": sum(counts.get(s, 0) for s in NO_ANSWER),
             "network": sum(1 for r in self.results if r.outcome and r.outcome.kind == "network"),
             "need_a_person": sum(counts.get(s, 0) for s in NEEDS_PERSON),
@@ -542,6 +549,9 @@ async def audit_number(
     throttle: Throttle | None = None,
     on_event: Callable[[AuditEvent], None] | None = None,
     result: AuditResult | None = None,
+    login: bool = False,
+    choose: Callable[[LoadedRecipe], bool] | None = None,
+    keep_session: bool = False,
 ) -> AuditRun:
     """The audit end to end: the trail run, the browser, the replicas, the throttle, the seal.
 
@@ -552,6 +562,11 @@ async def audit_number(
     audit. A full or failing disk stops the writing, not the checks: the results are still
     returned, with `unrecorded` saying what the trail is missing. Cancelled (Ctrl-C), the run is
     sealed as interrupted with what finished.
+
+    `login` (`audit --login`): afterwards, each platform a login may tell more about (no check,
+    skipped, needing a person) and whose recipe reads the account's number is checked again by
+    the person's login, one at a time (`choose` may skip one; a kept session is reused, and
+    `keep_session` keeps it); its result replaces the anonymous one, marked `via: login`.
     """
     from unbinder.browser.launch import BrowserSession
 
@@ -571,6 +586,36 @@ async def audit_number(
     writer = None
     if trail is not None:
         writer = TrailWriter(start_trail_run(trail, phone, recipes, fixtures=fixtures))
+    sessions = None
+    if login and trail is not None:
+        from unbinder.jobs.sessions import KEY_PURPOSE, SessionStore
+        from unbinder.paths import Paths
+
+        sessions = SessionStore(Paths.from_env().sessions_dir, trail.derive_key(KEY_PURPOSE))
+
+    async def by_login(browser: BrowserSession) -> None:
+        from unbinder.jobs.login_check import check_by_login, wants_login
+
+        emit = on_event or (lambda event: None)
+        for index, item in enumerate(list(result.results)):
+            if not wants_login(item) or (choose is not None and not choose(item.recipe)):
+                continue
+            emit(AuditEvent(item.id, "running", attempt=1))
+            checked = await check_by_login(
+                browser,
+                item.recipe,
+                phone,
+                human=human,
+                replica=replicas(item.recipe) if replicas is not None else None,
+                sessions=sessions,
+                keep_session=keep_session,
+                screenshots=options.screenshots,
+                lang=options.lang,
+            )
+            result.results[index] = checked
+            if writer is not None:
+                writer(checked)
+            emit(AuditEvent(item.id, "done", checked, 1))
 
     async def go(browser: BrowserSession) -> None:
         await run_audit(
@@ -585,6 +630,8 @@ async def audit_number(
             on_event=on_event,
             on_result=writer,
         )
+        if login:
+            await by_login(browser)
 
     ended = "complete"
     try:
