@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -51,6 +52,16 @@ if TYPE_CHECKING:
     "--yes", "-y", is_flag=True, help="Do not ask whether the number is yours (for scripts)."
 )
 @click.option(
+    "--login",
+    is_flag=True,
+    help="Then, in a visible browser, log in where the page told nothing (you may skip each).",
+)
+@click.option(
+    "--keep-session",
+    is_flag=True,
+    help="With --login: keep each login (encrypted with the trail's key) for the next run.",
+)
+@click.option(
     "--recheck",
     is_flag=True,
     help="Check even platforms answered within their minimum interval (warns what it risks).",
@@ -69,6 +80,8 @@ def audit(
     allow_side_effects: bool,
     fixtures: bool,
     yes: bool,
+    login: bool,
+    keep_session: bool,
     recheck: bool,
     no_trail: bool,
     lang: str | None,
@@ -83,6 +96,10 @@ def audit(
     recipe's minimum interval (--recheck overrides, with a warning); a failure, a timeout, the
     network or a hand-off to a person leaves it checkable at once. When most platforms cannot
     be reached at all, one line says the machine looks offline.
+
+    --login then opens, one at a time in a visible browser, each platform whose check is
+    missing, was skipped or needs a person and whose recipe can read the account's number: you
+    log in (or skip it), and the number the account shows decides, marked "by login".
 
     Exit codes: 0 finished (whatever the outcomes), 2 bad input, 3 no browser, 4 the trail
     could not be written (the results are still shown), 5 the trail was tampered with, 6 wrong
@@ -103,6 +120,14 @@ def audit(
     chosen = _choose(platforms, only_region, fixtures)
     if not yes:
         _confirm_ownership(number.masked, lang)
+    if keep_session and not login:
+        raise BadInput("--keep-session goes with --login.", hint="Add --login, or drop it.")
+    if keep_session and no_trail:
+        raise BadInput(
+            "--keep-session needs the trail: its key encrypts the kept login.",
+            hint="Drop --no-trail, or drop --keep-session.",
+        )
+    headed = headed or login
     options = AuditOptions(
         concurrency=concurrency or (1 if headed else DEFAULT_CONCURRENCY),
         allow_side_effects=allow_side_effects,
@@ -113,7 +138,16 @@ def audit(
         from unbinder.i18n.words import say
 
         click.echo(say("recheck_warning", lang), err=True)
-    run = _run(number, chosen, options, headed=headed, fixtures=fixtures, trail=not no_trail)
+    run = _run(
+        number,
+        chosen,
+        options,
+        headed=headed,
+        fixtures=fixtures,
+        trail=not no_trail,
+        login=login,
+        keep_session=keep_session,
+    )
     result = run.result
     if as_json:
         click.echo(
@@ -176,6 +210,8 @@ def _run(
     headed: bool,
     fixtures: bool,
     trail: bool,
+    login: bool = False,
+    keep_session: bool = False,
 ) -> AuditRun:
     """Open the trail, run the audit with progress, survive Ctrl-C (what finished is kept)."""
     import asyncio
@@ -202,9 +238,23 @@ def _run(
                     human=human,
                     on_event=progress,
                     result=result,
+                    login=login,
+                    choose=_ask_login(options.lang) if login else None,
+                    keep_session=keep_session,
                 )
             )
         except KeyboardInterrupt:
             result.interrupted = True
             click.echo("\nInterrupted: keeping what finished.", err=True)
             return AuditRun(result)
+
+
+def _ask_login(lang: str) -> Callable[[LoadedRecipe], bool]:
+    """Before each login: does the person want to log in to this platform now?"""
+    from unbinder.i18n.words import say
+
+    def ask(loaded: LoadedRecipe) -> bool:
+        name = loaded.recipe.name.get(lang)
+        return click.confirm(say("login_ask", lang, name=name), default=True, err=True)
+
+    return ask

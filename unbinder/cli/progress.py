@@ -106,6 +106,8 @@ def result_table(result: AuditResult, lang: str = "en") -> None:
     """The table at the end: platform, outcome, evidence, what to do next; then the coverage."""
     from rich.table import Table
 
+    from unbinder.i18n.words import say
+
     out = console()
     table = Table(title=f"Audit of {result.phone.masked}", show_lines=False, expand=False)
     table.add_column("platform", no_wrap=True)
@@ -115,7 +117,8 @@ def result_table(result: AuditResult, lang: str = "en") -> None:
     for item in result.ordered():
         table.add_row(
             _platform_cell(item, lang),
-            f"[{STYLES.get(item.status, '')}]{LABELS.get(item.status, item.status)}[/]",
+            f"[{STYLES.get(item.status, '')}]{LABELS.get(item.status, item.status)}[/]"
+            + (f"\n[dim]{say('by_login', lang)}[/]" if item.via == "login" else ""),
             item.evidence_summary(),
             item.next_step(lang),
         )
@@ -129,11 +132,16 @@ def result_table(result: AuditResult, lang: str = "en") -> None:
 
 
 def _platform_cell(item: PlatformResult, lang: str) -> str:
+    """The platform's name, with its recipe's status and confidence when it is not plainly good."""
+    from unbinder.recipe.catalog import word
+
     recipe = item.recipe.recipe
     name = recipe.name.get(lang)
-    if recipe.status != "working":
-        name += f" [dim]({recipe.status})[/]"
-    return name
+    confidence = recipe.sourcing().confidence
+    notes = [word("statuses", recipe.status, lang)] if recipe.status != "working" else []
+    if confidence != "sourced" and not recipe.demo:
+        notes.append(word("confidence", confidence, lang))
+    return name + (f" [dim]({', '.join(notes)})[/]" if notes else "")
 
 
 def coverage_line(result: AuditResult, lang: str = "en") -> str:
