@@ -2,9 +2,11 @@
 
 A replica is declared in `fixtures/<id>/replica.yaml`:
 
-- `routes`: each matches a method and a URL (exact or glob, no query) and either serves a `page`
-  (a file of the fixture folder) or runs a built-in backend `action` (lookup, login, send_code,
+- `routes`: each matches a method and a URL (exact or glob, no query), and optionally fields of
+  the request (`when: {body: {scene: bind_new}}`), and either serves a `page` (a file of the
+  fixture folder) or runs a built-in backend `action` (lookup, login, send_code, check_code,
   change_phone, unbind_phone, me, ...) whose named result picks a response from `respond`.
+  The first route that matches answers, so one endpoint can act by what the page posts.
 - `scenarios`: the world the replica starts in: which accounts exist (and their numbers), who is
   logged in, and `gates` that put obstacles in front of routes (captcha, rate limit, risk control,
   an HTTP status, latency, a hang).
@@ -22,6 +24,7 @@ import fnmatch
 import json
 import mimetypes
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -43,11 +46,13 @@ Action = Literal[
     "login",
     "login_code",
     "send_code",
+    "check_code",
     "change_phone",
     "unbind_phone",
     "me",
     "logout",
     "solve_captcha",
+    "clear_risk",
     "reauth",
     "redirect",
     "close_context",
@@ -70,9 +75,21 @@ class Response(_Model):
     location: str | None = Field(default=None, description="for 3xx: where to send the browser")
 
 
+class RouteWhen(_Model):
+    """Fields the request must carry for a route to answer it (values compared as text)."""
+
+    body: dict[str, Any] = Field(
+        default_factory=dict, description="JSON (dotted paths: data.scene) or form fields"
+    )
+    query: dict[str, Any] = Field(default_factory=dict, description="query-string fields")
+
+
 class RouteSpec(_Model):
     url: str = Field(description="https://host/path, exact or with * globs (no query)")
     method: str = "GET"
+    when: RouteWhen | None = Field(
+        default=None, description="answer only requests with these field values"
+    )
     page: str | None = None
     action: Action | None = None
     phone: str = Field(default="phone", description="request field holding a number")
@@ -84,7 +101,13 @@ class RouteSpec(_Model):
         default=None, description="field with the code sent to the old number"
     )
     to: Literal["field", "session"] = Field(
-        default="field", description="send_code: to the number in the field, or the session's"
+        default="field",
+        description="send_code, check_code: the number in the field, or the session's",
+    )
+    old_checked: bool = Field(
+        default=False,
+        description="change_phone, unbind_phone: a check_code route must have accepted the code "
+        "sent to the account's number first (the page checks it on a step of its own)",
     )
     gate: str | None = Field(default=None, description="name scenarios use to put gates here")
     reauth: bool = Field(
@@ -166,6 +189,8 @@ class ReplicaState:
     codes: dict[str, str] = field(default_factory=dict)  # E.164 -> last code sent
     attempts: dict[str, int] = field(default_factory=dict)  # gate -> requests seen
     captcha_solved: bool = False
+    risk_cleared: bool = False  # a `clear_risk` route ran: the person passed the identity check
+    checked: set[str] = field(default_factory=set)  # E.164 numbers whose code check_code accepted
     reauthenticated: bool = False  # the session's password was typed since it began
     log: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, result
 
@@ -176,6 +201,7 @@ class ReplicaState:
             ],
             "session": self.session,
             "captcha_solved": self.captcha_solved,
+            "risk_cleared": self.risk_cleared,
             "reauthenticated": self.reauthenticated,
             "results": [r for _, _, r in self.log],
             "codes_sent": len(self.codes),
@@ -201,6 +227,9 @@ class Replica:
     state: ReplicaState
     unserved: list[str] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(1234))
+    # Told of every code the fake backend "sends": (masked recipient, code). `unbind --fixtures`
+    # shows them in the terminal, so a person can walk a replica whose pages never show codes.
+    on_code: Callable[[str, str], None] | None = None
     # The end of a redirect chain, kept for the navigation the browser makes to it.
     _replays: dict[str, tuple[Response, dict[str, str]]] = field(default_factory=dict)
 
@@ -269,7 +298,7 @@ class Replica:
                     pass
                 return
             target = _redirect_target(asked.url, response)
-            if target is None or self._match("GET", _without_query(target)) is None:
+            if target is None or self._match(_FollowUp(target)) is None:
                 break
             asked = _FollowUp(target)
         else:
@@ -285,7 +314,7 @@ class Replica:
         """The replica's response to one request (None: the gate makes it hang)."""
         method, url = request.method, request.url
         parts = urlsplit(url)
-        spec = self._match(method, _without_query(url))
+        spec = self._match(request)
         if spec is None:
             if parts.path != "/favicon.ico":
                 self.unserved.append(f"{method} {_without_query(url)}")
@@ -305,11 +334,15 @@ class Replica:
             return _CLOSE_CONTEXT, {}
         return self._response(spec, result, extra), extra
 
-    def _match(self, method: str, url: str) -> RouteSpec | None:
+    def _match(self, request: _Request) -> RouteSpec | None:
+        """The first route for the request's method and URL whose `when` fields it carries."""
+        url = _without_query(request.url)
         for spec in self.spec.routes:
-            if spec.method.upper() != method.upper():
+            if spec.method.upper() != request.method.upper():
                 continue
-            if spec.url == url or ("*" in spec.url and fnmatch.fnmatchcase(url, spec.url)):
+            if spec.url != url and not ("*" in spec.url and fnmatch.fnmatchcase(url, spec.url)):
+                continue
+            if spec.when is None or _carries(request, spec.when):
                 return spec
         return None
 
@@ -322,7 +355,7 @@ class Replica:
             return str(gate.status), {}
         if gate.rate_limit:
             return "rate_limited", {}
-        if gate.risk:
+        if gate.risk and not self.state.risk_cleared:
             return "risk", {}
         wants_captcha = gate.captcha == "always" or (
             isinstance(gate.captcha, int) and count >= gate.captcha
@@ -381,7 +414,7 @@ class Replica:
             self.state.session = self.state.accounts.index(found)
             self.state.reauthenticated = True
             return "ok", _account_vars(found)
-        if action == "send_code":
+        if action in ("send_code", "check_code"):
             if spec.to == "session":
                 if account is None or not account.phone:
                     return "not_logged_in", {}
@@ -391,8 +424,15 @@ class Replica:
                 if phone is None:
                     return "invalid", {}
                 e164 = phone.e164
+            if action == "check_code":
+                if not self._code_ok(e164, fields.get(spec.code or "code")):
+                    return "bad_code", {}
+                self.state.checked.add(e164)
+                return "ok", {}
             code = f"{self.rng.randrange(10**6):06d}"
             self.state.codes[e164] = code
+            if self.on_code is not None:
+                self.on_code(_masked(e164), code)
             return "sent", {"code": code, "to_masked": mask_digits(_national_digits(e164))}
         if action == "change_phone":
             if account is None:
@@ -400,6 +440,8 @@ class Replica:
             phone = self._phone(fields.get(spec.phone))
             if phone is None:
                 return "invalid", {}
+            if spec.old_checked and (account.phone or "") not in self.state.checked:
+                return "old_not_checked", {}
             if not self._code_ok(phone.e164, fields.get(spec.code or "code")):
                 return "bad_code", {}
             if spec.old_code and not self._code_ok(account.phone or "", fields.get(spec.old_code)):
@@ -411,6 +453,8 @@ class Replica:
         if action == "unbind_phone":
             if account is None:
                 return "not_logged_in", {}
+            if spec.old_checked and (account.phone or "") not in self.state.checked:
+                return "old_not_checked", {}
             if spec.code is not None and not self._code_ok(
                 account.phone or "", fields.get(spec.code)
             ):
@@ -426,6 +470,9 @@ class Replica:
             return "ok", {}
         if action == "solve_captcha":
             self.state.captcha_solved = True
+            return "ok", {}
+        if action == "clear_risk":
+            self.state.risk_cleared = True
             return "ok", {}
         if action == "redirect":
             return "redirect", {}
@@ -518,6 +565,49 @@ def _location_replace(url: str) -> Response:
     return Response(
         body=f"<!doctype html><meta charset=utf-8><script>location.replace({target})</script>"
     )
+
+
+def _masked(e164: str) -> str:
+    return parse_phone(e164, require_mobile=False).masked
+
+
+def _carries(request: _Request, when: RouteWhen) -> bool:
+    """Does the request hold every field value `when` names (JSON by dotted path, or form)?"""
+    query = {k: v[-1] for k, v in parse_qs(urlsplit(request.url).query).items()}
+    if any(query.get(k) != _as_text(v) for k, v in when.query.items()):
+        return False
+    if not when.body:
+        return True
+    body = request.post_data or ""
+    data: Any = None
+    if body.lstrip().startswith(("{", "[")):
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+    form = {k: v[-1] for k, v in parse_qs(body).items()} if data is None else {}
+    for path, wanted in when.body.items():
+        if data is not None:
+            value: Any = data
+            for part in path.split("."):
+                if isinstance(value, dict) and part in value:
+                    value = value[part]
+                elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                    value = value[int(part)]
+                else:
+                    return False
+        elif path in form:
+            value = form[path]
+        else:
+            return False
+        if _as_text(value) != _as_text(wanted):
+            return False
+    return True
+
+
+def _as_text(value: Any) -> str:
+    """A field value as the page would send it: `true`, `3`, `bind_new`."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _account_vars(account: Account) -> dict[str, str]:
