@@ -171,8 +171,14 @@ def test_the_flow_changes_the_platform_and_verify_reads_it(
     assert answered.payload["details"] == {"answer": "yes"}
     (flow_ended,) = actions(records, "flow_ended")
     assert flow_ended.payload["details"]["status"] == "done"
-    (finding,) = [r for r in records if r.type == RecordType.FINDING]
-    assert finding.payload["outcome"]["flow"] == "verify"
+    # Two reads of the platform, both verify flows in the same page: before the steps (the number
+    # shown, which fits the one given) and after them (the read-back).
+    before, after = [r for r in records if r.type == RecordType.FINDING]
+    assert [before.payload["outcome"]["flow"], after.payload["outcome"]["flow"]] == ["verify"] * 2
+    assert masked_matches(before.payload["outcome"]["variables"]["bound_number"], played.phone)
+    assert before.seq < flow_ended.seq < after.seq
+    assert result.shown_before == before.payload["outcome"]["variables"]["bound_number"]
+    assert asked.shown == result.shown_before
     assert the_result(records)["status"] == result.status
     assert records[-1].type == RecordType.RUN_SEAL
 
@@ -201,7 +207,10 @@ def test_dry_run_changes_nothing(unbinder_browser: BrowserThread, trail: Trail, 
     assert played.replica.state.get("accounts.0.phone") == played.phone.e164
     assert not {"changed", "unbound"} & set(played.replica.state.get("results"))
     assert played.human.confirmations == []  # it stops before asking
+    assert played.replica.state.codes == {}  # and before the first code is sent
+    assert "which would send an SMS: nothing was sent" in result.reason
     assert result.verify is None
+    assert result.shown_before is not None and masked_matches(result.shown_before, played.phone)
     records = run_records(trail, played.run_id)
     assert actions(records, "confirm_asked") == []
     recorded = the_result(records)

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from unbinder.cli import cli
 from unbinder.jobs.sessions import SessionStore
-from unbinder.paths import recipes_dir
+from unbinder.paths import fixtures_dir, recipes_dir
 from unbinder.trail import Record, RecordType, Trail
 
 PASSPHRASE = "correct horse battery staple"
@@ -150,21 +150,79 @@ def unbind(*args: str, input: str | None = None) -> Result:
     )
 
 
-def test_unbind_dry_run_on_fixtures_stops_before_the_irreversible_step(
+def test_unbind_dry_run_on_fixtures_stops_before_the_first_code_is_sent(
     home: Path, passphrase: str
 ) -> None:
-    # The one hand-off before the first destructive step: the SMS code (Enter).
-    result = unbind(
-        "example-intl", "--phone", INTL_OLD, "--mode", "unbind", "--dry-run", input="\n"
-    )
+    result = unbind("example-intl", "--phone", INTL_OLD, "--mode", "unbind", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "Type the code sent to +1 202***0123 into the page." in result.output
     assert "dry run (unbind +1 202***0123). Nothing was changed." in result.output
-    assert "would stop here: stopped before `Remove the phone number" in result.output
+    assert (
+        "would stop here: stopped before step 6 `click send_remove_code`, which would send an "
+        "SMS: nothing was sent" in result.output
+    )
+    assert "the platform shows: 202***0123" in result.output  # read first, and it fits
+    assert "[replica] SMS code" not in result.output
     assert "2025550123" not in result.output
     (recorded,) = results(home)
     assert recorded["status"] == "not_done"
     assert recorded["reason_code"] == "dry_run"
+    assert recorded["shown_before"] == "202***0123"
+
+
+def test_unbind_dry_run_sending_codes_stops_before_the_irreversible_step(
+    home: Path, passphrase: str
+) -> None:
+    # The one hand-off before the first destructive step: the SMS code (Enter).
+    result = unbind(
+        "example-intl",
+        "--phone",
+        INTL_OLD,
+        "--mode",
+        "unbind",
+        "--dry-run",
+        "--send-codes",
+        input="\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "[replica] SMS code for +1 202***0123: " in result.output
+    assert "Type the code sent to +1 202***0123 into the page." in result.output
+    assert "would stop here: stopped before `Remove the phone number" in result.output
+    assert "2025550123" not in result.output
+    assert invoke("unbind", "example-intl", "--phone", INTL_OLD, "--send-codes").exit_code == 2
+
+
+def test_unbind_stops_at_a_mask_mismatch_and_a_dry_run_reports_it(
+    home: Path, passphrase: str
+) -> None:
+    # Logged in to the account that shows 202***0123, asked to remove +86 138****8000.
+    for extra in ((), ("--dry-run",)):
+        result = unbind("example-intl", "--phone", "+86 138 0013 8000", "--mode", "unbind", *extra)
+        assert result.exit_code == 1, result.output
+        assert (
+            "mask mismatch: the platform shows 202***0123, which cannot be +86 138****8000"
+            in result.output
+        )
+        assert "Type yes" not in result.output
+        assert "[replica] SMS code" not in result.output
+    assert [r["reason_code"] for r in results(home)] == ["mask_mismatch", "mask_mismatch"]
+
+
+def test_unbind_asks_again_when_enter_comes_before_the_code(home: Path, passphrase: str) -> None:
+    result = unbind(
+        "example-cn",
+        "--phone",
+        "+86 138 0013 8000",
+        "--new-phone",
+        "+86 139 0013 9000",
+        input="\n\n\n",
+    )
+    out = result.output
+    assert "[replica] SMS code for +86 138****8000: " in out  # --fixtures shows the codes
+    assert out.count("The code field is still empty: type the code into the page first.") == 2
+    assert out.count("Type the code sent to +86 138****8000 into the page.") == 3
+    assert "example-cn: needs_human" in out
+    assert "the sms_code field stayed empty" in out
+    assert result.exit_code == 1
 
 
 def test_unbind_confirmation_shows_both_masked_numbers_and_no_stops_it(
@@ -173,8 +231,10 @@ def test_unbind_confirmation_shows_both_masked_numbers_and_no_stops_it(
     result = unbind("example-intl", "--phone", INTL_OLD, "--new-phone", INTL_NEW, input="\nno\n")
     assert result.exit_code == 1
     out = result.output
+    assert "[replica] SMS code for +1 202***0199: " in out  # --fixtures shows the codes
     assert "[Example Intl] Replace the phone number of your Example Intl account." in out
     assert "old number: +1 202***0123" in out
+    assert "the platform shows: 202***0123" in out
     assert "new number: +1 202***0199" in out
     assert "Type yes to go ahead" in out
     assert "example-intl: not_done (change +1 202***0123 -> +1 202***0199)" in out
@@ -215,3 +275,24 @@ def test_unbind_on_an_app_only_platform_prints_the_manual_steps(
     assert "App Only offers no way to remove the number in a browser" in result.output
     assert "1. Open the app > Me > Settings > Account > Phone" in result.output
     assert "unbinder mark app-only --phone OLD --status unbound" in result.output
+
+
+def test_unbind_on_a_platform_without_unbind_says_what_to_do_instead(
+    home: Path, passphrase: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    recipe = (fixtures_dir() / "walletly" / "recipe.yaml").read_text(encoding="utf-8")
+    (folder / "walletly.yaml").write_text(recipe, encoding="utf-8")
+    monkeypatch.setenv("UNBINDER_RECIPES", str(folder))
+    result = invoke("unbind", "walletly", "--phone", "+86 138 0013 8000", "--no-trail")
+    assert result.exit_code == 2
+    assert (
+        "Walletly offers no way to remove a number from an account (Walletly accounts must keep "
+        "a phone number; it can only be changed)." in result.output
+    )
+    assert (
+        "Change it to a number you keep instead: unbinder unbind walletly --phone OLD "
+        "--new-phone NEW; or close the account." in result.output
+    )
+    assert "--status unbound" not in result.output

@@ -117,3 +117,26 @@ def test_a_recipe_without_the_flow_points_to_mark() -> None:
     without = dataclasses.replace(loaded, recipe=loaded.recipe.model_copy(update={"flows": flows}))
     with pytest.raises(NoWebFlow, match="unbinder mark example-cn"):
         check_flows(without, "unbind")
+
+
+def test_a_change_a_detect_rule_saw_refused_is_not_done_not_an_error() -> None:
+    from unbinder.engine import Evidence
+
+    refused = dataclasses.replace(
+        flow("not_done"),
+        evidence=Evidence("the platform says the new number belongs to another account", "x", ""),
+    )
+    shown = verify("bound", "138****8000")
+    status, reason, code = decide("change", refused, shown, old=OLD, new=NEW, human=nobody())
+    assert (status, code) == ("not_done", "platform_refused")
+    assert reason is not None and "belongs to another account" in reason
+
+
+def test_a_mask_mismatch_and_a_wrong_code_have_their_own_reasons() -> None:
+    before = verify("bound", "131****6789")
+    mismatch = dataclasses.replace(flow("not_done", "mask mismatch: ..."), before=before)
+    assert decide("change", mismatch, None, old=OLD, new=NEW, human=nobody())[2] == (
+        "mask_mismatch"
+    )
+    wrong = dataclasses.replace(flow("not_done", "the sms_code was wrong"), kind="sms_code")
+    assert decide("change", wrong, None, old=OLD, new=NEW, human=nobody())[2] == "wrong_code"

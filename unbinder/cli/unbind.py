@@ -24,7 +24,18 @@ if TYPE_CHECKING:
     help="change: move to --new-phone; unbind: remove the number. Default: change when "
     "--new-phone is given, else unbind.",
 )
-@click.option("--dry-run", is_flag=True, help="Walk up to the first irreversible step and stop.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Log in and read the number the platform shows, then stop before the first step that "
+    "sends an SMS or email (nothing is sent or changed).",
+)
+@click.option(
+    "--send-codes",
+    is_flag=True,
+    help="With --dry-run: go on past the steps that send codes (they are sent for real) and stop "
+    "before the first irreversible one.",
+)
 @click.option(
     "--keep-session",
     is_flag=True,
@@ -49,6 +60,7 @@ def unbind(
     new: str | None,
     mode: str | None,
     dry_run: bool,
+    send_codes: bool,
     keep_session: bool,
     region: str | None,
     no_trail: bool,
@@ -60,10 +72,14 @@ def unbind(
     """Move PLATFORM's binding from --phone to --new-phone, or remove it (--mode unbind).
 
     Opens a visible Chromium. You log in and type SMS codes into the page yourself (the terminal
-    says when); the tool does the rest and asks for an explicit yes before every irreversible
-    step, showing the platform and both numbers (masked). Afterwards it reads the number the
-    platform shows now, and the trail records it all (never what you typed). Exits 0 when the
-    change is verified (or a dry run stopped where it should), 1 otherwise.
+    says when, and asks again when the code field is empty or the page says the code was wrong);
+    your time there does not count against the flow's timeout. First it reads the number the
+    platform shows, and stops when it cannot be --phone (a mask mismatch). Before every
+    irreversible step it asks for an explicit yes, showing the platform, the number you gave, the
+    number the platform shows and the new one (masked). Afterwards it reads the number back; the
+    trail records it all (never what you typed). With --fixtures the terminal shows each code the
+    replica sends. Exits 0 when the change is verified (or a dry run stopped where it should), 1
+    otherwise.
 
     Example:
 
@@ -83,8 +99,15 @@ def unbind(
     lang = resolve_lang(lang)
     phone = parse_phone(old, region)
     new_phone = parse_phone(new, region) if new else None
+    if send_codes and not dry_run:
+        raise click.UsageError("--send-codes goes with --dry-run.")
     loaded = find_recipe(platform)
     replica = Replica.load(loaded.id, scenario) if fixtures else None
+    if replica is not None:
+        # The replica's pages, like the real ones, never show a code: the terminal does.
+        replica.on_code = lambda to, code: click.echo(
+            f"\n  [replica] SMS code for {to}: {code}", err=True
+        )
     trail = None if no_trail else open_trail()
     try:
         result = unbind_platform(
@@ -100,6 +123,7 @@ def unbind(
             keep_session=keep_session,
             headless=headless,
             lang=lang,
+            dry_run_sends=send_codes,
         )
     except NoWebFlow as exc:
         for number, step in enumerate(exc.steps, start=1):
@@ -127,6 +151,8 @@ def render(result: ActionResult, *, recorded: bool) -> list[str]:
             lines.append(f"  {result.reason}")
     if result.bound_number is not None:
         lines.append(f"  the platform shows: {result.bound_number}")
+    elif result.shown_before is not None:
+        lines.append(f"  the platform shows: {result.shown_before}")
     if result.status == "needs_human":
         lines.append(
             f"  When it is done by hand: unbinder mark {result.platform} --phone OLD --status "

@@ -52,7 +52,11 @@ class TestResult:
         lines += [f"  how to fix: {h}" for h in self.hints()]
         observed = self.observed()
         if observed:
-            lines.append("  observed (ready to paste over the test's `expect:` line):")
+            lines.append(
+                "  observed:"
+                if self.script_step() is not None
+                else "  observed (ready to paste over the test's `expect:` line):"
+            )
             lines += ["    " + line for line in observed.splitlines()]
         return lines
 
@@ -66,7 +70,17 @@ class TestResult:
         path = loaded.path
         flow = recipe.flows.automated().get(self.test.flow)
         hints: list[str] = []
-        if o.failure is not None and o.status in ("error", "unknown"):
+        script = self.script_step()
+        if script is not None and o.failure is not None:
+            kind, script_loc = script
+            hints.append(
+                f"the test's human script ({path}:{loaded.line_of(script_loc)}) failed at its "
+                f"{kind} step {o.failure.path.split('.', 2)[2]}: {o.failure.error}. Make the "
+                "script do "
+                f"what a person would on the replica's page (fixtures/{loaded.id}/); the "
+                "test's expectation may well be right."
+            )
+        elif o.failure is not None and o.status in ("error", "unknown"):
             loc = step_loc(self.test.flow, o.failure.path)
             where = f"{path}:{loaded.line_of(loc)}" if loc else self.where()
             name = o.failure.selector
@@ -111,11 +125,27 @@ class TestResult:
             )
         return hints
 
+    def script_step(self) -> tuple[str, tuple[Any, ...]] | None:
+        """The hand-off kind and recipe location of the human-script step that failed, if any."""
+        failure = self.outcome.failure if self.outcome is not None else None
+        if failure is None or not failure.path.startswith("human."):
+            return None
+        parts = failure.path.split(".", 2)
+        if len(parts) < 3:
+            return None
+        kind, rest = parts[1], parts[2]
+        loc = step_loc(self.test.flow, rest)
+        base: tuple[Any, ...] = ("tests", self.index, "human", kind)
+        return kind, base + (loc[3:] if loc is not None else ())
+
     def observed(self) -> str:
         """What happened, as an `expect:` line to paste into the recipe."""
         if self.outcome is None:
             return ""
         o = self.outcome
+        if self.script_step() is not None and o.failure is not None:
+            # The script failed, not the recipe: an expectation to paste would only mislead.
+            return f"# the human script failed at {o.failure.describe()}\n# (nothing to paste)"
         expect: dict[str, Any] = {"outcome": o.status}
         if o.kind:
             expect["kind"] = o.kind

@@ -59,8 +59,12 @@ async def run_flow(
     lang: str = "en",
     context: GuardedContext | None = None,
     page: Page | None = None,
+    dry_run_sends: bool = False,
 ) -> Outcome:
-    """Run one flow in a fresh guarded context (or the given one, and page, left open)."""
+    """Run one flow in a fresh guarded context (or the given one, and page, left open).
+
+    A dry run stops before the first step that sends an SMS or email (`dry_run_sends`: before
+    the first irreversible one)."""
     from playwright.async_api import Error as PlaywrightError
 
     own = context is None
@@ -69,7 +73,17 @@ async def run_flow(
     try:
         page = page or await context.context.new_page()
         run = FlowRun(
-            FlowInput(loaded, flow, phone, new_phone, human, dry_run, screenshots, lang),
+            FlowInput(
+                loaded,
+                flow,
+                phone,
+                new_phone,
+                human,
+                dry_run,
+                screenshots,
+                lang,
+                dry_run_sends=dry_run_sends,
+            ),
             page,
             context.guard,
             replica.unserved if replica is not None else None,

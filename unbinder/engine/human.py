@@ -4,6 +4,10 @@ confirm an irreversible change), behind one interface with two implementations.
 `ConsoleHuman` asks the person at the terminal (and shows a banner in the page).
 `ScriptedHuman` plays the person's part on an offline replica, for tests and the demo.
 Neither ever reads what the person types into the page.
+
+A person's time is not the flow's time: the engine stops a flow's clock while a hand-off or a
+confirmation waits, and gives the person the hand-off's own, generous limit instead;
+`ConsoleHuman` reminds them while it waits.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ class Handoff:
     platform_name: str
     kind: str  # captcha, sms_code, login, risk_control, identity, bot_wall, other
     prompt: Localized
+    timeout: float | None = None  # seconds the person has left for this step
+    again: Localized | None = None  # why they are asked again (field still empty, wrong code)
+    attempt: int = 1
 
 
 @dataclass(frozen=True)
@@ -41,8 +48,9 @@ class ConfirmRequest:
     platform: str
     platform_name: str
     action: Localized
-    old_masked: str
+    old_masked: str  # the number the person gave, masked
     new_masked: str | None
+    shown: str | None = None  # the number the platform shows for the account, as it masks it
 
 
 # The engine gives a hand-off a way to run recipe steps on the page (used by ScriptedHuman).
@@ -63,6 +71,14 @@ class Human(Protocol):
 
     async def confirm(self, request: ConfirmRequest) -> bool:
         """True only for an explicit yes."""
+        ...
+
+    def scripted_steps(self) -> list[Step]:
+        """The steps this human runs on pages (a scripted human's script; none for a person).
+
+        The engine keeps the bodies of the responses these steps read, so that a script can
+        `extract` from a response the flow itself never names.
+        """
         ...
 
 
@@ -90,6 +106,9 @@ class ScriptedHuman:
         self.confirmations.append(request)
         return self.script.confirm
 
+    def scripted_steps(self) -> list[Step]:
+        return [step for steps in self.script.scripts().values() for step in steps]
+
 
 @dataclass
 class SerialHuman:
@@ -109,6 +128,9 @@ class SerialHuman:
     async def confirm(self, request: ConfirmRequest) -> bool:
         async with self._lock:
             return await self.inner.confirm(request)
+
+    def scripted_steps(self) -> list[Step]:
+        return self.inner.scripted_steps()
 
 
 def recipe_script(loaded: LoadedRecipe, flow: str) -> HumanScript | None:
@@ -204,26 +226,59 @@ class _LineReader:
                 self._asking = False
 
 
+REMIND_EVERY = 120.0  # seconds between reminders while a hand-off waits for the person
+
+
 @dataclass
 class ConsoleHuman:
     """The person at the terminal. Prompts go to stderr; answers come from stdin (or `stream`)."""
 
     lang: str = "en"
     stream: TextIO | None = None
+    remind_every: float = REMIND_EVERY
     _reader: _LineReader | None = field(default=None, init=False, repr=False)
 
-    async def _ask(self, question: str) -> str | None:
+    async def _ask(
+        self, question: str, reminder: Callable[[float], str] | None = None
+    ) -> str | None:
+        """One line from the person; `reminder(waited)` is printed every `remind_every` s."""
         if self._reader is None:
             self._reader = _LineReader(self.stream)
         print(question, end="", file=sys.stderr, flush=True)
-        return await self._reader.line()
+        answer = asyncio.ensure_future(self._reader.line())
+        waited = 0.0
+        try:
+            while True:
+                done, _ = await asyncio.wait({answer}, timeout=self.remind_every)
+                if answer in done:
+                    return answer.result()
+                waited += self.remind_every
+                if reminder is not None:
+                    print(f"\n{reminder(waited)}", end=" ", file=sys.stderr, flush=True)
+        finally:
+            if not answer.done():
+                answer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await answer
 
     async def handoff(self, request: Handoff, page: Page, run_steps: StepRunner) -> None:
+        zh = self.lang.startswith("zh")
         text = request.prompt.get(self.lang)
         await show_banner(page, f"unbinder: {text}")
+        if request.again is not None:
+            print(f"\n[{request.platform_name}] {request.again.get(self.lang)}", file=sys.stderr)
         print(f"\n[{request.platform_name}] {text}", file=sys.stderr)
-        done = "按回车继续。" if self.lang.startswith("zh") else "Press Enter when done."
-        if await self._ask(f"  {done} ") is None:
+        done = "完成后按回车。" if zh else "Press Enter when done."
+
+        def reminder(waited: float) -> str:
+            left = None if request.timeout is None else max(0.0, request.timeout - waited)
+            if zh:
+                tail = f"（还剩约 {_minutes(left)} 分钟）" if left is not None else ""
+                return f"  [{request.platform_name}] 仍在等你：{text}{tail} {done}"
+            tail = f" (about {_minutes(left)} min left)" if left is not None else ""
+            return f"  [{request.platform_name}] Still waiting for you: {text}{tail} {done}"
+
+        if await self._ask(f"  {done} ", reminder) is None:
             raise NoScript(f"the input closed before the {request.kind} step was done")
 
     async def confirm(self, request: ConfirmRequest) -> bool:
@@ -233,6 +288,8 @@ class ConsoleHuman:
             f"\n[{request.platform_name}] {action}",
             f"  {'原号码' if zh else 'old number'}: {request.old_masked}",
         ]
+        if request.shown:
+            lines.append(f"  {'平台显示' if zh else 'the platform shows'}: {request.shown}")
         if request.new_masked:
             lines.append(f"  {'新号码' if zh else 'new number'}: {request.new_masked}")
         print("\n".join(lines), file=sys.stderr)
@@ -243,6 +300,13 @@ class ConsoleHuman:
         )
         answer = await self._ask(f"  {question}")
         return answer is not None and answer.strip().lower() in ("yes", "是")
+
+    def scripted_steps(self) -> list[Step]:
+        return []
+
+
+def _minutes(seconds: float | None) -> int:
+    return max(1, round((seconds or 0) / 60))
 
 
 async def show_banner(page: Page, text: str) -> None:

@@ -86,6 +86,10 @@ class Outcome:
     total_ms: float = 0.0
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     reason: str | None = None  # for not_done / unknown: why, in words
+    # A change or unbind: the verify flow run in the same page before the steps (what the
+    # platform showed) and after them (the read-back that decides `done`).
+    before: Outcome | None = None
+    readback: Outcome | None = None
 
     def summary(self) -> str:
         """One line for tables: the evidence, the failure or the reason."""

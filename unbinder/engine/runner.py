@@ -4,13 +4,24 @@ Precedence (promise 3): a rule for a captcha, risk control, rate limit or bot wa
 verdict; an HTTP 403/429/5xx page is never a verdict; no match before the deadline is `unknown`.
 A step that cannot be done ends the flow as `error` naming the step and selector, unless a blocker
 explains it.
+
+A change or unbind is decided by its evidence, not by its steps alone: the recipe's verify flow
+reads the number the platform shows first (a number that cannot be the one given stops the flow
+before anything is sent or changed), and again once the steps are done: that read-back decides
+`done`. Its detect rules can only say why it is not done (`not_done`, `unknown`), with their own
+evidence; blockers interrupt its steps as in any flow.
+
+The flow's timeout counts the automated steps only: while a person logs in, types a code or
+confirms, the clock stops and the hand-off's own limit applies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -19,9 +30,18 @@ from unbinder.engine.conditions import Conditions, Match, PageWatch, json_at, ur
 from unbinder.engine.human import ConfirmRequest, Handoff, Human, NoScript
 from unbinder.engine.locate import Interrupted, Locate, SelectorTimeout, wait_state
 from unbinder.engine.outcome import Evidence, Outcome, Screenshot, StepFailure, network_failure
-from unbinder.phone import PhoneNumber
+from unbinder.phone import PhoneNumber, masked_matches
 from unbinder.recipe.load import LoadedRecipe
-from unbinder.recipe.model import Condition, Flow, Localized, ResponseMatch, Rule, Step
+from unbinder.recipe.model import (
+    Condition,
+    Flow,
+    HumanArgs,
+    Localized,
+    ResponseMatch,
+    Rule,
+    Step,
+    walk_steps,
+)
 from unbinder.redact import redact
 from unbinder.vocab import VERDICTS, FlowName, FlowStatus, HumanKind, OutcomeKind
 
@@ -35,6 +55,10 @@ QUICK_CHECK = 2.0  # seconds for an instant look at the page
 VISUAL_KINDS = ("visible", "text", "regex")
 MONITOR_SLICE = 60.0  # seconds per wait of the blocker watcher (Playwright then polls every 0.5 s)
 BLOCKER_TIMEOUT = 900.0  # seconds a person gets to clear a captcha or security check
+ACCEPT_WAIT = 5.0  # seconds the page gets to show a hand-off's result once the person is done
+SETTLE = 0.5  # seconds for a page's script to show the answer to a request it just received
+MAX_NOT_YET = 3  # times a person is asked again when the page does not show the step done
+CHANGE_FLOWS = ("change", "unbind")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-zA-Z0-9_]+)\}")
 
 
@@ -66,6 +90,15 @@ class StepError(Exception):
         self.selector = selector
 
 
+class ScriptFailed(StepError):
+    """A step of a scripted human's part failed: which one, and why."""
+
+    def __init__(self, kind: str, failure: StepFailure | None, reason: str) -> None:
+        where = f" at {failure.describe()}" if failure is not None else f": {reason}"
+        super().__init__(f"the scripted human's {kind} script failed{where}")
+        self.failure = failure
+
+
 @dataclass
 class FlowInput:
     """What a flow run needs besides the page."""
@@ -78,6 +111,9 @@ class FlowInput:
     dry_run: bool = False
     screenshots: bool = True  # an evidence screenshot at the end (and `screenshot` steps)
     lang: str = "en"
+    # A dry run stops before the first step that sends an SMS or email, unless this is set:
+    # then it goes on to the first irreversible step.
+    dry_run_sends: bool = False
 
 
 @dataclass
@@ -96,15 +132,29 @@ class FlowRun:
     _confirmed: bool = False
     _in_human: bool = False
     _blocker: tuple[Rule, Match] | None = None
+    # The flow's clock stops while a person has the page (or a nested verify flow runs).
+    _paused_depth: int = 0
+    _paused_since: float = 0.0
+    _paused_total: float = 0.0
+    # What the platform showed before the steps (the verify flow's read), and the two reads.
+    _shown_before: str | None = None
+    _before: Outcome | None = None
+    _readback: Outcome | None = None
 
     def __post_init__(self) -> None:
         recipe = self.inp.loaded.recipe
         flow = recipe.flows.automated().get(self.inp.flow_name)
+        self._refusal = recipe.flows.no_unbind if self.inp.flow_name == "unbind" else None
+        if flow is None and self._refusal is not None:
+            flow = Flow()  # the recipe says the platform has no unbind: run() says so
         if flow is None:
             raise ValueError(f"recipe {recipe.id} has no {self.inp.flow_name} flow")
         self.flow: Flow = flow
         self.locate = Locate(recipe.selectors, lambda: self.page)
-        self.watch = PageWatch(_json_patterns(flow), recipe.allows_host)
+        patterns = _json_patterns(flow)
+        if self.inp.human is not None:
+            patterns += _step_patterns(self.inp.human.scripted_steps())
+        self.watch = PageWatch(patterns, recipe.allows_host)
         self.watch.attach(self.page)
         self.cond = Conditions(self.locate, lambda: self.page, self.watch, self.variables)
         self.blockers = [r for r in flow.detect if r.is_blocker]
@@ -123,12 +173,7 @@ class FlowRun:
         failure: StepFailure | None = None
         reason: str | None = None
         try:
-            try:
-                await asyncio.wait_for(self._run(), self.flow.timeout)
-            except asyncio.TimeoutError:
-                raise _End(
-                    "unknown", reason=f"the flow did not finish within {self.flow.timeout:g}s"
-                ) from None
+            await self._run_timed(started)
         except _End as end:
             status, kind, evidence, failure, reason = (
                 end.status,
@@ -162,15 +207,219 @@ class FlowRun:
             steps_ms=tuple(self._timings),
             total_ms=(time.monotonic() - started) * 1000,
             reason=reason,
+            before=self._before,
+            readback=self._readback,
         )
 
+    async def _run_timed(self, started: float) -> None:
+        """`_run` within the flow's timeout, a clock that stops while a person has the page."""
+        task = asyncio.ensure_future(self._run())
+        try:
+            while True:
+                left = self._time_left(started)
+                if self._paused_depth:
+                    left = max(left, 1.0)  # a person has the page: their own limit applies
+                elif left <= 0:
+                    raise _End(
+                        "unknown",
+                        reason=f"the flow's automated steps did not finish within "
+                        f"{self.flow.timeout:g}s",
+                    )
+                done, _ = await asyncio.wait({task}, timeout=left)
+                if task in done:
+                    task.result()  # raises the flow's _End (or what went wrong)
+                    return
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    def _time_left(self, started: float) -> float:
+        paused = self._paused_total
+        if self._paused_depth:
+            paused += time.monotonic() - self._paused_since
+        return self.flow.timeout - (time.monotonic() - started - paused)
+
+    @contextlib.contextmanager
+    def _clock_stopped(self) -> Iterator[None]:
+        """The flow's timeout does not count this (a person's time, or a nested flow's)."""
+        if self._paused_depth == 0:
+            self._paused_since = time.monotonic()
+        self._paused_depth += 1
+        try:
+            yield
+        finally:
+            self._paused_depth -= 1
+            if self._paused_depth == 0:
+                self._paused_total += time.monotonic() - self._paused_since
+
     async def _run(self) -> None:
+        if self._refusal is not None:
+            recipe = self.inp.loaded.recipe
+            why = self._refusal.why.get(self.inp.lang)
+            raise _End(
+                "not_done",
+                evidence=Evidence(
+                    rule=f"{recipe.name.en} has no unbind: the recipe says so",
+                    matched=self._refusal.why.en,
+                    url="",
+                ),
+                reason=f"refused: {recipe.name.get(self.inp.lang)} offers no way to remove the "
+                f"number ({why.rstrip('.')})",
+            )
+        changes = self.inp.flow_name in CHANGE_FLOWS
+        if changes:
+            await self._read_before()
         self._start_monitors()
         await self._steps(self.flow.steps, "")
+        if changes:
+            await self._conclude()
         if not self.flow.detect:
             raise _End("done", reason="every step ran")
         self._stop_monitors()
         await self._detect()
+
+    # ------------------------------------------------------------------ change and unbind
+
+    async def _verify_here(self) -> tuple[FlowRun, Outcome]:
+        """The recipe's verify flow, on this page, with this person (its clock is its own)."""
+        sub = FlowRun(
+            FlowInput(
+                self.inp.loaded,
+                "verify",
+                self.inp.phone,
+                self.inp.new_phone,
+                self.inp.human,
+                screenshots=self.inp.screenshots,
+                lang=self.inp.lang,
+            ),
+            self.page,
+            self.guard,
+            self.unserved,
+        )
+        self._stop_monitors()
+        try:
+            with self._clock_stopped():
+                outcome = await sub.run()
+        finally:
+            self._start_monitors()
+        if sub.page is not self.page:
+            self.page = sub.page
+            self.watch.attach(self.page)
+        return sub, outcome
+
+    async def _read_before(self) -> None:
+        """Read the number the platform shows, and refuse to go on when it cannot be ours."""
+        if self.inp.loaded.recipe.flows.verify is None:
+            return
+        sub, before = await self._verify_here()
+        self._before = before
+        old = self.inp.phone
+        if before.status == "bound":
+            shown = sub.variables.get("bound_number") or None
+            self._shown_before = shown
+            if shown:
+                self._refuse_mismatch(shown, before.evidence)
+        elif before.status == "not_bound":
+            raise _End(
+                "not_done",
+                evidence=before.evidence,
+                reason=f"the platform shows no number bound to this account, so {old.masked} "
+                "is not bound to it: nothing was sent or changed",
+            )
+        elif before.status in ("needs_human", "rate_limited"):
+            raise _End(
+                before.status, kind=before.kind, evidence=before.evidence, reason=before.reason
+            )
+        # unknown or error: the number could not be read; the confirmation says so.
+
+    def _refuse_mismatch(self, shown: str, evidence: Evidence | None) -> None:
+        """A mask mismatch: the account's number cannot be the number the person gave."""
+        old = self.inp.phone
+        if masked_matches(shown, old):
+            return
+        raise _End(
+            "not_done",
+            evidence=Evidence(
+                rule="the number the platform shows cannot be the number given (mask mismatch)",
+                matched=f"the platform shows {redact(shown)}",
+                url=evidence.url if evidence is not None else redact(self.page.url),
+                selector=evidence.selector if evidence is not None else None,
+            ),
+            reason=f"mask mismatch: the platform shows {redact(shown)}, which cannot be "
+            f"{old.masked}: check that you are logged in to the right account and gave the "
+            "number bound to it; nothing was changed",
+        )
+
+    async def _conclude(self) -> None:
+        """The steps of a change or unbind are done: the page's answer, then the read-back."""
+        self._stop_monitors()
+        order = {id(r): i for i, r in enumerate(self.flow.detect)}
+        ranked = sorted(self.flow.detect, key=lambda r: (not r.is_blocker, order[id(r)]))
+        for rule in ranked:
+            match = await self._holds_quickly(rule.when)
+            if match is None:
+                continue
+            evidence = Evidence(rule.evidence, match.what, redact(self.page.url), match.selector)
+            if rule.is_blocker and rule.outcome == "needs_human" and self.inp.human is not None:
+                await self._solve_blocker(rule)
+                break  # whatever the blocker held up, the read-back tells
+            raise _End(rule.outcome, kind=rule.kind, evidence=evidence)
+        if self.inp.loaded.recipe.flows.verify is None:
+            raise _End(
+                "done",
+                reason="every step ran; the recipe has no verify flow to read the number back",
+            )
+        sub, after = await self._verify_here()
+        self._readback = after
+        shown = sub.variables.get("bound_number") or ""
+        if shown:
+            self.variables["bound_number"] = shown
+        raise self._judge(after, shown)
+
+    def _judge(self, after: Outcome, shown: str) -> _End:
+        """What the read-back proves: the new number (or none after an unbind), or not."""
+        old, new = self.inp.phone, self.inp.new_phone
+        unbind = self.inp.flow_name == "unbind"
+        url = after.evidence.url if after.evidence is not None else redact(self.page.url)
+        selector = after.evidence.selector if after.evidence is not None else None
+
+        def seen(rule: str, what: str) -> Evidence:
+            return Evidence(rule=rule, matched=what, url=url, selector=selector)
+
+        if after.status == "not_bound":
+            matched = after.evidence.matched if after.evidence else "no number"
+            if unbind:
+                return _End("done", evidence=seen("the read-back shows no number bound", matched))
+            return _End(
+                "unknown",
+                evidence=seen("the read-back shows no number at all after the change", matched),
+            )
+        if after.status != "bound" or not shown:
+            if after.status in ("needs_human", "rate_limited"):
+                return _End(
+                    after.status,
+                    kind=after.kind,
+                    evidence=after.evidence,
+                    reason=f"the read-back was stopped: {after.summary()}",
+                )
+            return _End(
+                "unknown",
+                reason=f"the steps ran, but the read-back could not read the number "
+                f"({after.status}: {after.summary() or 'nothing read'})",
+            )
+        fits_old = masked_matches(shown, old)
+        fits_new = new is not None and masked_matches(shown, new)
+        what = f"the platform shows {redact(shown)}"
+        if not unbind and fits_new and not fits_old:
+            return _End("done", evidence=seen("the read-back shows the new number", what))
+        if fits_old and not fits_new:
+            return _End("not_done", evidence=seen("the read-back still shows the old number", what))
+        if fits_old and fits_new:
+            return _End(
+                "unknown", evidence=seen("the read-back shows a number that fits both", what)
+            )
+        return _End("unknown", evidence=seen("the read-back shows neither number", what))
 
     # ------------------------------------------------------------------ steps
 
@@ -178,6 +427,14 @@ class FlowRun:
         for index, step in enumerate(steps, start=1):
             path = f"{prefix}{index}"
             began = time.monotonic()
+            stop_here = self.inp.dry_run and not self.inp.dry_run_sends and not self._in_human
+            if step.sends and stop_here:
+                what = "an SMS" if step.sends == "sms" else "an email"
+                raise _End(
+                    "not_done",
+                    reason=f"dry run: stopped before step {path} `{step.describe()}`, which would "
+                    f"send {what}: nothing was sent",
+                )
             try:
                 await self._step_with_blockers(step, path, outer)
             finally:
@@ -280,6 +537,7 @@ class FlowRun:
             spec = ResponseMatch(url=args.url, status=args.status, json=args.json_path)
             await self._wait(Condition(response=spec), timeout)
             if args.into:
+                await self.watch.settle()  # bodies still being read: the newest answer counts
                 self._store(args.into, self._response_value(spec))
         elif action == "extract":
             await self._extract(args, timeout)
@@ -293,7 +551,7 @@ class FlowRun:
         elif action == "retry":
             await self._retry(args, path, outer)
         elif action == "human":
-            await self._human(args.kind, args.prompt, args.until, args.timeout)
+            await self._human(args.kind, args.prompt, args.until, args.timeout, args)
         elif action == "confirm":
             await self._confirm(args.action, step)
         elif action == "screenshot":
@@ -317,6 +575,8 @@ class FlowRun:
             if args.status in VERDICTS and evidence is None:
                 # Promise 3: a verdict needs a condition that proved it.
                 raise _End("unknown", reason=f"`outcome: {args.status}` reached without evidence")
+            if args.status == "done" and self.inp.flow_name in CHANGE_FLOWS:
+                await self._conclude()  # a change is done only when its read-back shows it
             raise _End(args.status, kind=args.kind, evidence=evidence, reason=args.note)
         else:  # pragma: no cover - the model admits no other action
             raise StepError(f"unknown step {action}")
@@ -378,7 +638,15 @@ class FlowRun:
 
     async def _extract(self, args: Any, timeout: float) -> None:
         if args.response is not None:
-            await self._wait(Condition(response=args.response), timeout)
+            try:
+                await self._wait(Condition(response=args.response), timeout)
+            except StepError:
+                spec = args.response
+                field = f" with {spec.json_path}" if spec.json_path else ""
+                raise StepError(
+                    f"no response from {spec.url}{field} arrived within {timeout:g}s"
+                ) from None
+            await self.watch.settle()  # bodies still being read: the newest answer counts
             value = self._response_value(args.response)
         else:
             target = await self._resolve(args.target, timeout)
@@ -425,9 +693,14 @@ class FlowRun:
     # ------------------------------------------------------------------ people
 
     async def _human(
-        self, kind: HumanKind, prompt: Localized, until: Condition | None, timeout: float
+        self,
+        kind: HumanKind,
+        prompt: Localized,
+        until: Condition | None,
+        timeout: float,
+        args: HumanArgs | None = None,
     ) -> None:
-        recipe = self.inp.loaded.recipe
+        """Hand the page to the person until the step is done (their time, not the flow's)."""
         human = self.inp.human
         if human is None:
             raise _End(
@@ -439,48 +712,180 @@ class FlowRun:
                     url=redact(self.page.url),
                 ),
             )
-        request = Handoff(recipe.id, recipe.name.get(self.inp.lang), kind, _localize(prompt, self))
         self._stop_monitors()
+        try:
+            with self._clock_stopped():
+                await self._hand_over(
+                    human, kind=kind, prompt=prompt, until=until, timeout=timeout, args=args
+                )
+        finally:
+            self._start_monitors()
+
+    async def _hand_over(
+        self,
+        human: Human,
+        *,
+        kind: HumanKind,
+        prompt: Localized,
+        until: Condition | None,
+        timeout: float,
+        args: HumanArgs | None,
+    ) -> None:
+        """Ask, check what the page shows, and ask again (an empty field, a wrong code)."""
+        recipe = self.inp.loaded.recipe
+        deadline = time.monotonic() + timeout
+        wrong = args.wrong if args is not None else None
+        again: Localized | None = None
+        not_yet = wrong_answers = 0
+        attempt = 1
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _End(
+                    "needs_human", kind=kind, reason=f"no one finished the {kind} step in time"
+                )
+            request = Handoff(
+                recipe.id,
+                recipe.name.get(self.inp.lang),
+                kind,
+                _localize(prompt, self),
+                timeout=left,
+                again=again,
+                attempt=attempt,
+            )
+            if await self._one_handoff(human, request, until, left, kind):
+                return  # the page showed the step done while the person was at it
+            if args is not None and args.field is not None and not await self._filled(args.field):
+                not_yet += 1
+                if not_yet >= MAX_NOT_YET:
+                    raise _End("needs_human", kind=kind, reason=f"the {kind} field stayed empty")
+                again = _AGAIN["empty"]
+                continue
+            if args is not None and args.submit is not None:
+                await self._submit_for_person(args.submit)
+            if until is None:
+                return
+            verdict, match = await self._answer(until, wrong)
+            if verdict == "ok":
+                return
+            if verdict == "wrong" and args is not None and match is not None:
+                wrong_answers += 1
+                if wrong_answers >= args.attempts:
+                    raise _End(
+                        "not_done",
+                        kind=kind,
+                        evidence=Evidence(
+                            rule=f"the page said the code was wrong {wrong_answers} time(s)",
+                            matched=match.what,
+                            url=redact(self.page.url),
+                            selector=match.selector,
+                        ),
+                        reason=f"the {kind} was wrong {wrong_answers} time(s), the most this "
+                        "step tries; nothing was changed",
+                    )
+                attempt += 1
+                again = _again_wrong(attempt, args.attempts)
+                continue
+            not_yet += 1
+            if not_yet >= MAX_NOT_YET:
+                raise _End("needs_human", kind=kind, reason=f"the {kind} step was not completed")
+            again = _AGAIN["not_yet"]
+
+    async def _one_handoff(
+        self,
+        human: Human,
+        request: Handoff,
+        until: Condition | None,
+        timeout: float,
+        kind: HumanKind,
+    ) -> bool:
+        """One question to the person; True when `until` held before they said they were done."""
         helper = asyncio.ensure_future(self._handoff(human, request))
         waits: set[asyncio.Future[Any]] = {helper}
         watcher = None
         if until is not None:
             watcher = asyncio.ensure_future(self.cond.wait_until(until, timeout))
             waits.add(watcher)
-        try:
-            done, pending = await asyncio.wait(
-                waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        done, pending = await asyncio.wait(
+            waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if helper in done and helper.exception() is not None:
+            exc = helper.exception()
+            if isinstance(exc, ScriptFailed):
+                raise _End("error", kind=kind, failure=exc.failure, reason=str(exc))
+            if isinstance(exc, NoScript | StepError | SelectorTimeout):
+                raise _End("needs_human", kind=kind, reason=str(exc))
+            raise exc  # type: ignore[misc]
+        if not done:
+            raise _End(
+                "needs_human",
+                kind=kind,
+                reason=f"no one finished the {kind} step in time",
             )
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-            if helper in done and helper.exception() is not None:
-                exc = helper.exception()
-                if isinstance(exc, NoScript | StepError | SelectorTimeout):
-                    raise _End("needs_human", kind=kind, reason=str(exc))
-                raise exc  # type: ignore[misc]
-            if not done:
-                raise _End(
-                    "needs_human", kind=kind, reason=f"no one finished the {kind} step in time"
+        return watcher is not None and watcher in done and watcher.exception() is None
+
+    async def _filled(self, name: str) -> bool:
+        """Is the field the person types into non-empty? (Only that: never what it holds.)"""
+        from playwright.async_api import Error as PlaywrightError
+
+        found = await self.locate.now(name)
+        if found is None:
+            return True  # the field went away: the page moved on, the next check tells
+        try:
+            return bool(
+                await found.locator.evaluate(
+                    "el => ((el.value !== undefined ? el.value : el.textContent) || '')"
+                    ".trim().length > 0",
+                    timeout=QUICK_CHECK * 1000,
                 )
-            if until is not None and watcher not in done:
-                # The person said done: give the page a moment to show it.
-                try:
-                    await self.cond.wait_until(until, 5)
-                except asyncio.TimeoutError:
-                    raise _End(
-                        "needs_human", kind=kind, reason=f"the {kind} step was not completed"
-                    ) from None
-        finally:
-            self._start_monitors()
+            )
+        except PlaywrightError:
+            return True
+
+    async def _submit_for_person(self, name: str) -> None:
+        """Click the page's Next for the person, and give the page time to answer."""
+        version = self.watch.version
+        target = await self._resolve(name, DEFAULT_STEP_TIMEOUT)
+        await target.locator.click(timeout=DEFAULT_STEP_TIMEOUT * 1000)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._changed_since(version), DEFAULT_STEP_TIMEOUT)
+        await asyncio.sleep(SETTLE)
+
+    async def _changed_since(self, version: int) -> None:
+        while self.watch.version == version:
+            await self.watch.wait_change(version, 1.0)
+
+    async def _answer(
+        self, until: Condition, wrong: Condition | None
+    ) -> tuple[str | None, Match | None]:
+        """("ok", match) when the page shows the step done, ("wrong", match) when it says the
+        answer was wrong, (None, None) when it shows neither within ACCEPT_WAIT."""
+        either = until if wrong is None else Condition.model_validate({"any": [until, wrong]})
+        try:
+            await self.cond.wait_until(either, ACCEPT_WAIT)
+        except asyncio.TimeoutError:
+            return None, None
+        match = await self._holds_quickly(until)
+        if match:
+            return "ok", match
+        if wrong is not None:
+            match = await self._holds_quickly(wrong)
+            if match:
+                await asyncio.sleep(SETTLE)  # a message left from the last try, going away?
+                accepted = await self._holds_quickly(until)
+                return ("ok", accepted) if accepted else ("wrong", match)
+        return None, None
 
     async def _handoff(self, human: Human, request: Handoff) -> None:
         async def run_steps(steps: list[Step]) -> None:
             self._in_human = True
             try:
-                await self._steps(steps, "human.")
+                await self._steps(steps, f"human.{request.kind}.")
             except _End as end:
-                raise StepError(end.reason or end.status) from None
+                raise ScriptFailed(request.kind, end.failure, end.reason or end.status) from None
             finally:
                 self._in_human = False
 
@@ -488,6 +893,10 @@ class FlowRun:
 
     async def _confirm(self, action: Localized, step: Step) -> None:
         recipe = self.inp.loaded.recipe
+        # What the platform shows, read by this flow or by the verify flow before it.
+        shown = self.variables.get("bound_number") or self._shown_before
+        if shown:
+            self._refuse_mismatch(shown, None)
         if self.inp.dry_run:
             raise _End("not_done", reason=f"dry run: stopped before `{_localize(action, self).en}`")
         if self.inp.human is None:
@@ -498,8 +907,11 @@ class FlowRun:
             action=_localize(action, self),
             old_masked=self.inp.phone.masked,
             new_masked=self.inp.new_phone.masked if self.inp.new_phone else None,
+            shown=redact(shown) if shown else None,
         )
-        if not await self.inp.human.confirm(request):
+        with self._clock_stopped():
+            said_yes = await self.inp.human.confirm(request)
+        if not said_yes:
             raise _End("not_done", reason="the user declined the confirmation")
         self._confirmed = True
 
@@ -707,19 +1119,28 @@ class FlowRun:
 
 
 def _json_patterns(flow: Flow) -> list[str]:
+    """The URL patterns of the responses whose JSON bodies the flow reads."""
+    patterns = [p for rule in flow.detect for p in _condition_patterns(rule.when)]
+    return patterns + _step_patterns(flow.steps)
+
+
+def _condition_patterns(cond: Condition | None) -> list[str]:
+    if cond is None:
+        return []
+    patterns = [cond.response.url] if cond.response is not None else []
+    for sub in (cond.any or []) + (cond.all or []) + ([cond.not_] if cond.not_ else []):
+        patterns += _condition_patterns(sub)
+    return patterns
+
+
+def _step_patterns(steps: Iterable[Step]) -> list[str]:
+    """The same for steps (a flow's, or a scripted human's), nested ones included."""
     patterns: list[str] = []
 
     def from_condition(cond: Condition | None) -> None:
-        if cond is None:
-            return
-        if cond.response is not None:
-            patterns.append(cond.response.url)
-        for sub in (cond.any or []) + (cond.all or []) + ([cond.not_] if cond.not_ else []):
-            from_condition(sub)
+        patterns.extend(_condition_patterns(cond))
 
-    for rule in flow.detect:
-        from_condition(rule.when)
-    for step in flow.walk():
+    for _, step in walk_steps(steps, ()):
         if step.wait_for_response is not None:
             patterns.append(step.wait_for_response.url)
         if step.extract is not None and step.extract.response is not None:
@@ -730,9 +1151,35 @@ def _json_patterns(flow: Flow) -> list[str]:
             step.retry.until if step.retry else None,
             step.expect.condition if step.expect else None,
             step.human.until if step.human else None,
+            step.human.wrong if step.human else None,
         ):
             from_condition(cond)
     return patterns
+
+
+_AGAIN = {
+    "empty": Localized.model_validate(
+        {
+            "en": "The code field is still empty: type the code into the page first.",
+            "zh-CN": "验证码输入框还是空的：请先在页面中输入验证码。",
+        }
+    ),
+    "not_yet": Localized.model_validate(
+        {
+            "en": "The page does not show that step done yet: finish it in the browser window.",
+            "zh-CN": "页面还没有显示这一步已完成：请在浏览器窗口中完成。",
+        }
+    ),
+}
+
+
+def _again_wrong(attempt: int, attempts: int) -> Localized:
+    return Localized.model_validate(
+        {
+            "en": f"The page says the code was wrong: type it again (try {attempt} of {attempts}).",
+            "zh-CN": f"页面提示验证码错误：请重新输入（第 {attempt} 次，共 {attempts} 次）。",
+        }
+    )
 
 
 _BLOCKER_PROMPTS = {

@@ -1,9 +1,10 @@
 """Move a phone binding to a new number, or remove it, on one platform, with the user's own login.
 
-`run_unbind` opens one guarded browser context, runs the recipe's `change` or `unbind` flow in
-it (logins, SMS codes and captchas are handed to a `Human`; every destructive click waits for an
-explicit yes), then runs the `verify` flow in the SAME context (still logged in) to read what the
-platform shows now. The result comes from what verify reads, never from the flow alone
+`run_unbind` opens one guarded browser context and runs the recipe's `change` or `unbind` flow
+in it (logins, SMS codes and captchas are handed to a `Human`; every destructive click waits for
+an explicit yes). The engine runs the `verify` flow in the same page before the steps (what the
+platform shows: a number that cannot be the one given stops it, a mask mismatch) and after them
+(the read-back). The result comes from what verify reads, never from the flow alone
 (promise 3): `changed`, `unbound`, `not_done` (with the reason), `needs_human` or `error`.
 
 Everything is recorded in the trail run it is given: the start, each hand-off (what was asked,
@@ -21,6 +22,7 @@ from unbinder import redact
 from unbinder.engine.human import ConfirmRequest, Handoff, Human, StepRunner
 from unbinder.errors import BadInput
 from unbinder.phone import PhoneNumber, masked_matches
+from unbinder.recipe.model import Step
 from unbinder.vocab import UNBIND_MODES, UnbindMode, UnbindResult
 
 if TYPE_CHECKING:
@@ -76,11 +78,13 @@ class ActionResult:
     mode: UnbindMode
     status: UnbindResult
     reason: str | None = None  # in words: why not done, what verify saw
-    reason_code: str | None = None  # dry_run, declined, still_old, unverified, flow_failed...
+    # dry_run, declined, mask_mismatch, wrong_code, still_old, unverified, flow_failed...
+    reason_code: str | None = None
     dry_run: bool = False
     old_masked: str = ""
     new_masked: str | None = None
     bound_number: str | None = None  # what verify read, as the platform masks it
+    shown_before: str | None = None  # what the platform showed before the steps, masked by it
     flow: Outcome | None = None
     verify: Outcome | None = None
     handoffs: tuple[HandoffNote, ...] = ()
@@ -104,6 +108,7 @@ class ActionResult:
             "old_masked": self.old_masked,
             "new_masked": self.new_masked,
             "bound_number": self.bound_number,
+            "shown_before": self.shown_before,
             "flow_status": self.flow.status if self.flow else None,
             "verify_status": self.verify.status if self.verify else None,
             "handoffs": [{"kind": h.kind, "prompt": h.prompt} for h in self.handoffs],
@@ -181,6 +186,7 @@ class RecordingHuman:
                 "action": request.action.en,
                 "old": request.old_masked,
                 "new": request.new_masked,
+                "shown": request.shown,
             },
         )
         answer = await self.inner.confirm(request)
@@ -189,6 +195,9 @@ class RecordingHuman:
             CONFIRM_ANSWERED, by="user", details={"answer": "yes" if answer else "no"}
         )
         return answer
+
+    def scripted_steps(self) -> list[Step]:
+        return self.inner.scripted_steps()
 
 
 def resolve_mode(
@@ -220,6 +229,22 @@ def check_flows(loaded: LoadedRecipe, mode: UnbindMode, lang: str = "en") -> Non
     if getattr(flows, mode) is not None:
         return
     manual = flows.manual
+    if mode == "unbind" and flows.no_unbind is not None:
+        # Not "do it by hand": the platform cannot do it at all. Say what can be done instead.
+        name = loaded.recipe.name.get(lang)
+        change = (
+            f"unbinder unbind {loaded.id} --phone OLD --new-phone NEW"
+            if flows.change is not None
+            else "by hand (below), then: unbinder mark "
+            f"{loaded.id} --phone OLD --new-phone NEW --status changed"
+        )
+        by_hand = manual.steps.get(lang) if manual is not None and flows.change is None else []
+        raise NoWebFlow(
+            f"{name} offers no way to remove a number from an account "
+            f"({flows.no_unbind.why.get(lang).rstrip('.')}).",
+            hint=f"Change it to a number you keep instead: {change}; or close the account.",
+            steps=by_hand,
+        )
     why = manual.why.get(lang) if manual is not None and manual.why is not None else None
     steps = manual.steps.get(lang) if manual is not None else []
     action = "change the number" if mode == "change" else "remove the number"
@@ -247,13 +272,15 @@ async def run_unbind(
     sessions: SessionStore | None = None,
     keep_session: bool = False,
     lang: str = "en",
+    dry_run_sends: bool = False,
 ) -> ActionResult:
     """Change or remove `phone`'s binding on `loaded`'s platform, then verify it.
 
     `replica` (fixture mode) answers every request offline; pass the same Replica instance to an
     audit before and after to see its state change. `run` is the trail run to record into (None:
     nothing is recorded). `sessions` loads a kept login into the context and, at the end, keeps
-    it (`keep_session`) or wipes it.
+    it (`keep_session`) or wipes it. A dry run stops before the first step that sends an SMS or
+    email; with `dry_run_sends`, before the first irreversible one.
     """
     from unbinder.engine import context_locale, run_flow
 
@@ -297,13 +324,21 @@ async def run_unbind(
             dry_run=dry_run,
             lang=lang,
             context=context,
+            dry_run_sends=dry_run_sends,
         )
+        if flow.before is not None:
+            recorder.finding(flow.before.to_dict())
+            blobs += recorder.screenshots(flow.before)
         recorder.action(FLOW_ENDED, details=flow.to_dict())
         blobs += recorder.screenshots(flow)
+        verify = flow.readback
+        if verify is not None:
+            recorder.finding(verify.to_dict())
+            blobs += recorder.screenshots(verify)
         said_yes = any(c.answer for c in recording.confirmations)
-        # Verify whenever something may have changed: the flow ran to its end, or a yes let a
-        # destructive click through before something else went wrong.
-        if loaded.recipe.flows.verify is not None and (flow.status == "done" or said_yes):
+        # Verify whenever something may have changed and the flow did not read it back itself:
+        # a yes let a destructive click through before something else went wrong.
+        if loaded.recipe.flows.verify is not None and verify is None and said_yes:
             verify = await run_flow(
                 session,
                 loaded,
@@ -339,6 +374,7 @@ async def run_unbind(
         old_masked=phone.masked,
         new_masked=new_phone.masked if new_phone else None,
         bound_number=verify.variables.get("bound_number") if verify is not None else None,
+        shown_before=flow.before.variables.get("bound_number") if flow.before else None,
         flow=flow,
         verify=verify,
         handoffs=tuple(recording.handoffs),
@@ -361,13 +397,23 @@ def decide(
     dry_run: bool = False,
 ) -> tuple[UnbindResult, str | None, str | None]:
     """(status, reason, reason code) from the flow's outcome and what verify read."""
+    shown_before = flow.before.variables.get("bound_number") if flow.before else None
+    if shown_before and flow.status == "not_done" and not masked_matches(shown_before, old):
+        # The account shows a number that cannot be the one given: nothing was sent or changed.
+        return "not_done", flow.reason, "mask_mismatch"
     if verify is None:
         if flow.status == "not_done":
-            if dry_run:
+            if dry_run and (flow.reason or "").startswith("dry run"):
                 return "not_done", flow.reason, "dry_run"
             if any(not c.answer for c in human.confirmations):
                 return "not_done", "you declined the confirmation; nothing was changed", "declined"
-            return "not_done", flow.reason, "not_confirmed"
+            if flow.kind == "sms_code":
+                return "not_done", flow.reason or flow.summary(), "wrong_code"
+            if flow.before is not None and flow.before.status == "not_bound":
+                return "not_done", flow.reason, "nothing_bound"
+            if (flow.reason or "").startswith("refused"):
+                return "not_done", flow.reason, "no_unbind"
+            return "not_done", flow.reason or flow.summary() or None, "not_confirmed"
         if flow.status == "needs_human":
             what = flow.reason or flow.summary() or f"a {flow.kind or 'human'} step"
             return "needs_human", f"{flow.kind or 'a person'}: {what}", flow.kind
@@ -379,7 +425,9 @@ def decide(
                 "unverified",
             )
         return "error", flow.summary() or f"the flow ended {flow.status}", "flow_failed"
-    flow_trouble = None if flow.status == "done" else (flow.summary() or flow.status)
+    # The flow ran to its read-back (flow.readback), or failed after a yes and verify ran.
+    ran_to_end = flow.readback is not None or flow.status == "done"
+    flow_trouble = None if ran_to_end else (flow.summary() or flow.status)
     shown = verify.variables.get("bound_number") or ""
     if verify.status == "bound" and shown:
         fits_old = masked_matches(shown, old)
@@ -394,12 +442,21 @@ def decide(
                 "ambiguous",
             )
         if fits_old:
+            if flow.status == "not_done" and flow.kind == "sms_code":
+                return "not_done", flow.reason or flow.summary(), "wrong_code"
             if flow.status == "not_done" and flow.reason:
                 # The platform itself said "not yet" (e.g. QQ's waiting period): not a failure.
                 return (
                     "not_done",
                     f"{flow.reason}; the platform still shows {shown}",
                     "platform_wait",
+                )
+            if flow.status == "not_done" and flow.evidence is not None:
+                # A rule of the flow saw the platform refuse ("belongs to another account").
+                return (
+                    "not_done",
+                    f"{flow.summary()}; the platform still shows {shown}",
+                    "platform_refused",
                 )
             if flow_trouble:
                 return (
@@ -464,6 +521,7 @@ def unbind_platform(
     keep_session: bool = False,
     headless: bool = False,
     lang: str = "en",
+    dry_run_sends: bool = False,
 ) -> ActionResult:
     """What `unbinder unbind` does: a browser, a trail run, `run_unbind`, the run sealed."""
     from unbinder.browser.launch import BrowserSession
@@ -510,6 +568,7 @@ def unbind_platform(
                 sessions=sessions,
                 keep_session=keep_session,
                 lang=lang,
+                dry_run_sends=dry_run_sends,
             )
 
     try:

@@ -207,6 +207,14 @@ class _Checker:
                 (*base, "side_effects"),
                 f"flow {name} has a destructive step: declare side_effects: {{destructive: true}}",
             )
+        sends = flow.side_effects.sends_sms or flow.side_effects.notifies_owner
+        if name in ("change", "unbind") and sends and not any(s.sends for s in flow.walk()):
+            self.warn(
+                (*base, "side_effects"),
+                f"the {name} flow sends a code or a notice, but no step says which: add "
+                "`sends: sms` (or `sends: email`) to the step that makes the platform send it, "
+                "so that --dry-run stops before it",
+            )
         if name == "check" and flow.side_effects.destructive:
             self.error(
                 (*base, "side_effects"),
@@ -293,6 +301,11 @@ class _Checker:
         elif action == "human":
             if args.until is not None:
                 self._condition(key + ("until",), args.until, flow)
+            if args.wrong is not None:
+                self._condition(key + ("wrong",), args.wrong, flow)
+            for name in (args.field, args.submit):
+                if name is not None:
+                    self._known_selector(key, name)
         elif action == "expect":
             self._condition(key + ("condition",), args.condition, flow)
         elif action == "confirm":
@@ -383,7 +396,8 @@ class _Checker:
         tested: dict[str, set[str]] = {}
         for index, test in enumerate(self.recipe.tests):
             tested.setdefault(test.flow, set()).add(test.expect.outcome)
-            if test.flow not in self.recipe.flows.automated():
+            refusal = test.flow == "unbind" and self.recipe.flows.no_unbind is not None
+            if test.flow not in self.recipe.flows.automated() and not refusal:
                 self.error(
                     ("tests", index, "flow"),
                     f"test {test.name!r} runs the {test.flow} flow, which this recipe does "

@@ -318,6 +318,10 @@ class _StepBase(_Cited):
     optional: bool = Field(default=False, description="a failure of this step is not an error")
     label: str | None = Field(default=None, description="shown in progress and errors")
     timeout: float | None = Field(default=None, gt=0, le=MAX_STEP_TIMEOUT, description="seconds")
+    sends: Literal["sms", "email"] | None = Field(
+        default=None,
+        description="this step makes the platform send an SMS or email: --dry-run stops before it",
+    )
 
 
 class Target(_Model):
@@ -392,6 +396,26 @@ class HumanArgs(_Model):
     prompt: Localized
     until: Condition | None = Field(default=None, description="resume when this holds")
     timeout: float = Field(default=600, gt=0, le=MAX_HUMAN_TIMEOUT)
+    field: str | None = Field(
+        default=None, description="selector of the input typed into: Enter while empty asks again"
+    )
+    submit: str | None = Field(
+        default=None, description="selector the tool clicks once the person is done (Next)"
+    )
+    wrong: Condition | None = Field(
+        default=None, description="the page says the code was wrong: ask again (needs `until`)"
+    )
+    attempts: int = Field(
+        default=3, ge=1, le=MAX_RETRIES, description="with `wrong`: tries before `not_done`"
+    )
+
+    @model_validator(mode="after")
+    def _wrong_needs_until(self) -> HumanArgs:
+        if self.wrong is not None and self.until is None:
+            raise ValueError(
+                "`wrong` needs `until`: what the page shows once the code was accepted"
+            )
+        return self
 
 
 class ConfirmArgs(_Model):
@@ -516,7 +540,9 @@ class Rule(_Cited):
     """A detect rule: when the condition holds, the flow ends with this outcome."""
 
     when: Condition
-    outcome: CheckStatus
+    # A change or unbind flow's rules may say `not_done` (or `unknown`) with their own evidence;
+    # `done` comes only from the read-back (the verify flow), never from a rule.
+    outcome: CheckStatus | Literal["not_done"]
     kind: HumanKind | None = None
     evidence: str = Field(description="what the match proves, for the report")
 
@@ -563,12 +589,27 @@ class ManualFlow(_Cited):
     steps: LocalizedList
 
 
+class NoUnbind(_Cited):
+    """The platform cannot remove the number from an account (every account keeps one)."""
+
+    why: Localized
+
+
 class Flows(_Model):
     check: Flow | None = None
     verify: Flow | None = None
     change: Flow | None = None
     unbind: Flow | None = None
     manual: ManualFlow | None = None
+    no_unbind: NoUnbind | None = Field(
+        default=None, description="the platform has no way to remove a number, and why"
+    )
+
+    @model_validator(mode="after")
+    def _unbind_or_not(self) -> Flows:
+        if self.unbind is not None and self.no_unbind is not None:
+            raise ValueError("`unbind` and `no_unbind` exclude each other: keep the one that holds")
+        return self
 
     def automated(self) -> dict[str, Flow]:
         return {n: f for n in FLOW_NAMES if (f := getattr(self, n)) is not None}
@@ -803,6 +844,8 @@ class Recipe(_Model):
             cited += [(("flows", name, "detect", i), rule) for i, rule in enumerate(flow.detect)]
         if self.flows.manual is not None:
             cited.append((("flows", "manual"), self.flows.manual))
+        if self.flows.no_unbind is not None:
+            cited.append((("flows", "no_unbind"), self.flows.no_unbind))
         if self.number_change is not None:
             cited.append((("number_change",), self.number_change))
         for index, test in enumerate(self.tests):
