@@ -26,10 +26,28 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("UNBINDER_HOME", str(home))
     monkeypatch.delenv("UNBINDER_PASSPHRASE", raising=False)
     monkeypatch.delenv("UNBINDER_ANCHOR", raising=False)
+    # The default anchor lives outside the data directory (the OS keyring or the config
+    # folder): point it at this test's own folder, so no test touches the person's anchors.
+    monkeypatch.setenv("UNBINDER_ANCHOR_DIR", str(tmp_path / "anchors"))
     # Cheap trail key derivation; tests of the real profile remove this (tests/trail/).
     monkeypatch.setenv("UNBINDER_TEST_FAST_KDF", "1")
     yield home
     redact.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_anchor_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Module- and session-scoped fixtures run before `home`: their trails' default anchor goes
+    to a folder of the session too, never to the keyring or the person's config folder."""
+    import os
+
+    before = os.environ.get("UNBINDER_ANCHOR_DIR")
+    os.environ["UNBINDER_ANCHOR_DIR"] = str(tmp_path_factory.mktemp("anchors"))
+    yield
+    if before is None:
+        os.environ.pop("UNBINDER_ANCHOR_DIR", None)
+    else:
+        os.environ["UNBINDER_ANCHOR_DIR"] = before
 
 
 _started = pytest.StashKey[float]()

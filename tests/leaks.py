@@ -78,6 +78,8 @@ class Sandbox:
             "UNBINDER_TEST_FAST_KDF": "1",
             "XDG_CACHE_HOME": str(self.home / ".cache"),
             "XDG_CONFIG_HOME": str(self.home / ".config"),
+            # The default trail anchor: inside the child's own world, never the OS keyring.
+            "UNBINDER_ANCHOR_DIR": str(self.home / ".config" / "unbinder" / "anchors"),
             "XDG_DATA_HOME": str(self.home / ".local" / "share"),
             "XDG_STATE_HOME": str(self.home / ".local" / "state"),
             "COLUMNS": "200",

@@ -12,7 +12,7 @@ from unbinder.contrib.pytest_plugin import BrowserThread
 from unbinder.engine import Outcome, run_flow
 from unbinder.engine.human import Human
 from unbinder.phone import PhoneNumber, parse_phone
-from unbinder.recipe.load import LoadedRecipe, load_recipe_file
+from unbinder.recipe.load import LoadedRecipe, load_recipe_file, recipe_problems
 
 PHONE = "+86 138 0013 8000"
 NEW_PHONE = "+86 139 0013 9000"
@@ -63,8 +63,12 @@ def make_platform(
     *,
     replica: str | None = None,
     platform_id: str = "tp",
+    refused_at_load: bool = False,
 ) -> Platform:
-    """Write recipes/<id>.yaml (HEADER + body) and fixtures/<id>/ (replica + pages)."""
+    """Write recipes/<id>.yaml (HEADER + body) and fixtures/<id>/ (replica + pages).
+
+    `refused_at_load`: the recipe is one load refuses (lint's errors); load it without those
+    checks, to test the engine's own safety net behind them."""
     recipes = tmp_path / "recipes"
     fixtures = tmp_path / "fixtures"
     folder = fixtures / platform_id
@@ -78,6 +82,10 @@ def make_platform(
     )
     for name, html in pages.items():
         (folder / name).write_text(textwrap.dedent(html), encoding="utf-8")
+    if refused_at_load:
+        loaded = recipe_problems(text, recipes / f"{platform_id}.yaml", semantics=False)
+        assert not isinstance(loaded, list), loaded
+        return Platform(loaded, fixtures)
     return Platform(load_recipe_file(recipes / f"{platform_id}.yaml"), fixtures)
 
 

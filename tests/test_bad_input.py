@@ -7,6 +7,7 @@ the same errors are injected at the system calls (tests/diskfaults.py).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -185,3 +186,58 @@ def test_no_passphrase_and_no_terminal_is_one_line(home: Path) -> None:
             "Error: no trail passphrase was given. Type it when asked, or set "
             "UNBINDER_PASSPHRASE when running from a script."
         )
+
+
+# ------------------------------------------------------------------ input that is not text
+
+
+def test_a_passphrase_that_is_not_utf8_is_one_line_and_bad_input(home: Path) -> None:
+    # os.environ hands undecodable bytes over as lone surrogates (PEP 383).
+    result = _cli("trail", "init", env={"UNBINDER_PASSPHRASE": "pass\udcff\udcfeword"})
+    line = one_line_error(result, ExitCode.BAD_INPUT)
+    assert "the passphrase in UNBINDER_PASSPHRASE is not valid UTF-8 text" in line
+    assert not (home / "trail").exists()
+
+
+def test_a_passphrase_that_is_not_utf8_opens_nothing(home: Path) -> None:
+    assert _cli("trail", "init").exit_code == 0
+    result = _cli("trail", "verify", env={"UNBINDER_PASSPHRASE": "\udcff"})
+    assert "not valid UTF-8 text" in one_line_error(result, ExitCode.BAD_INPUT)
+
+
+# ------------------------------------------------------------------ a data folder not one's own
+
+
+def test_a_data_folder_writable_by_others_is_refused_with_a_fix(home: Path) -> None:
+    home.mkdir(parents=True)
+    home.chmod(0o777)
+    result = _cli("trail", "init")
+    line = one_line_error(result, ExitCode.STORAGE)
+    assert f"{home} may be written by other users (mode 777)" in line
+    assert "set UNBINDER_HOME to one only you can write" in line
+    assert (home.stat().st_mode & 0o777) == 0o777  # not quietly "made private"
+    assert not (home / "trail").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs chown (root)")
+def test_a_data_folder_owned_by_another_user_is_refused(home: Path) -> None:
+    assert _cli("trail", "init").exit_code == 0
+    os.chown(home, 65534, 65534)  # nobody: who could replace the trail
+    for args in (("trail", "show"), ("trail", "verify")):
+        result = _cli(*args)
+        assert "belongs to another user (uid 65534)" in one_line_error(result, ExitCode.STORAGE)
+    os.chown(home / "trail", 65534, 65534)
+    os.chown(home, 0, 0)
+    result = _cli("trail", "verify")
+    assert "belongs to another user" in one_line_error(result, ExitCode.STORAGE)
+
+
+def test_the_person_may_accept_a_shared_data_folder_with_a_warning(
+    home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    home.mkdir(parents=True)
+    home.chmod(0o777)
+    result = _cli("trail", "init", env={"UNBINDER_ALLOW_UNSAFE_HOME": "1"})
+    assert result.exit_code == 0, result.output
+    assert "may be written by other users" in caplog.text
+    assert "UNBINDER_ALLOW_UNSAFE_HOME=1" in caplog.text

@@ -115,7 +115,10 @@ def test_a_verdict_in_an_else_branch_has_no_evidence_so_it_is_unknown(
         '      - if:\n          condition: {var: {name: exists, equals: "false"}}\n          then:\n',
         "          else:\n",
     )
-    platform = make_platform(tmp_path, body, {"index.html": check_page(delay=5000)})
+    # Lint and load refuse it; the engine's own net behind them is what this tests.
+    platform = make_platform(
+        tmp_path, body, {"index.html": check_page(delay=5000)}, refused_at_load=True
+    )
     outcome, _ = run(unbinder_browser, platform, scenario="empty")
     assert outcome.status == "unknown"
     assert outcome.reason == "`outcome: not_bound` reached without evidence"
@@ -521,7 +524,8 @@ def test_new_phone_placeholder_needs_a_new_number(
     tmp_path: Path, unbinder_browser: BrowserThread
 ) -> None:
     body = CHECK_FLOW.replace("{phone.national_digits}", "{new_phone.national_digits}")
-    platform = make_platform(tmp_path, body, {"index.html": check_page()})
+    # Load refuses it (lint); the engine's own check behind that is what this tests.
+    platform = make_platform(tmp_path, body, {"index.html": check_page()}, refused_at_load=True)
     outcome, _ = run(unbinder_browser, platform)
     assert outcome.status == "error"
     assert outcome.failure is not None and "new number" in outcome.failure.error

@@ -97,6 +97,7 @@ def test_every_way_out_is_blocked_and_recorded(
         EXFIL_FLOW.replace("ATTACKER", address),
         {"index.html": EXFIL_PAGE.replace("ATTACKER", address)},
         replica=EXFIL_REPLICA.replace("ATTACKER", address),
+        refused_at_load=True,  # its goto to the outside host is refused at load; the guard too
     )
     outcome, _ = run(unbinder_browser, platform)
     assert hits == []  # nothing reached the outside server
@@ -125,7 +126,10 @@ flows:
 def test_goto_outside_the_domains_ends_with_the_request_blocked(
     tmp_path: Path, unbinder_browser: BrowserThread
 ) -> None:
-    platform = make_platform(tmp_path, OUTSIDE_GOTO_FLOW, {"index.html": "<p>x</p>"})
+    # Load refuses a goto outside the domains; the guard behind it must stop it all the same.
+    platform = make_platform(
+        tmp_path, OUTSIDE_GOTO_FLOW, {"index.html": "<p>x</p>"}, refused_at_load=True
+    )
     outcome, _ = run(unbinder_browser, platform)
     assert outcome.status == "error"
     assert outcome.failure is not None

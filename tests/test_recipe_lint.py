@@ -142,22 +142,22 @@ ABSURD = {
     "step timeout": (
         "      - click: next_button\n",
         "      - click: next_button\n        timeout: 99999\n",
-        "steps.2.timeout: Input should be less than or equal to 120",
+        "steps[step 3].timeout: Input should be less than or equal to 120",
     ),
     "infinite step timeout": (
         "      - click: next_button\n",
         "      - click: next_button\n        timeout: .inf\n",
-        "steps.2.timeout: Input should be less than or equal to 120",
+        "steps[step 3].timeout: Input should be less than or equal to 120",
     ),
     "NaN step timeout": (
         "      - click: next_button\n",
         "      - click: next_button\n        timeout: .nan\n",
-        "steps.2.timeout: Input should be less than or equal to 120",
+        "steps[step 3].timeout: Input should be less than or equal to 120",
     ),
     "negative step timeout": (
         "      - click: next_button\n",
         "      - click: next_button\n        timeout: -1\n",
-        "steps.2.timeout: Input should be greater than 0",
+        "steps[step 3].timeout: Input should be greater than 0",
     ),
     "flow timeout": (
         "  check:\n    description:",
@@ -236,10 +236,12 @@ def test_domains_that_reach_this_machine_or_network_are_refused(tmp_path: Path, 
         "domains: [example-cn.test]", f"domains: [example-cn.test, {host}]"
     )
     path = _write(tmp_path, text)
-    assert _messages(path) == [
-        f"{path}:{_line_of(text, 'domains:')}: domains: {host!r} is an IP address or a local "
-        "name; a recipe may only list a platform's public host names"
-    ]
+    what = (
+        "is a loopback or local name; a recipe lists public host names only"
+        if host.endswith(("local", "localhost"))
+        else "is an IP address (in any spelling); a recipe lists host names only"
+    )
+    assert _messages(path) == [f"{path}:{_line_of(text, 'domains:')}: domains: {host!r} {what}"]
 
 
 def test_destructive_step_without_confirm(tmp_path: Path) -> None:
@@ -531,7 +533,7 @@ def test_a_cited_source_must_be_in_sources_with_its_line_and_a_suggestion(tmp_pa
     )
     path = _write(tmp_path, text)
     errors = _messages(path)
-    assert f"{path}:{_line_of(text, 'source: help_artcle')}: flows.check.detect.4.source: " in (
+    assert f"{path}:{_line_of(text, 'source: help_artcle')}: flows.check.detect[rule 5].source: " in (
         "\n".join(errors)
     )
     assert any(
@@ -539,7 +541,7 @@ def test_a_cited_source_must_be_in_sources_with_its_line_and_a_suggestion(tmp_pa
         for e in errors
     ), errors
     assert any(
-        e.startswith(f"{path}:{_line_of(text, 'changelog')}: flows.check.steps.0.source: ")
+        e.startswith(f"{path}:{_line_of(text, 'changelog')}: flows.check.steps[step 1].source: ")
         and "source 'changelog' is not in `sources:`; add it there" in e
         for e in errors
     ), errors
@@ -560,7 +562,7 @@ def test_every_kind_of_citation_is_checked(tmp_path: Path) -> None:
     )
     path = _write(tmp_path, text)
     assert _messages(path) == [
-        f"{path}:{_line_of(text, 'forgot_jss')}: selectors.phone_input.0.source: source "
+        f"{path}:{_line_of(text, 'forgot_jss')}: selectors.phone_input[alternative 1].source: source "
         "'forgot_jss' is not in `sources:` (did you mean 'forgot_js'?)",
         f"{path}:{_line_of(text, 'nowhere')}: flows.manual.source: source 'nowhere' is not in "
         "`sources:`; add it there with `url` (or `repo` and `path`), `read` and `shows`",
@@ -573,7 +575,7 @@ def test_source_and_assumed_together_are_refused(tmp_path: Path) -> None:
     errors = _messages(path)
     rule_line = _line_of(text, 'response: {url: "**/api/account/exists", json: data.exists') - 1
     assert len(errors) == 1, errors
-    assert errors[0].startswith(f"{path}:{rule_line}: flows.check.detect.3: ")
+    assert errors[0].startswith(f"{path}:{rule_line}: flows.check.detect[rule 4]: ")
     assert "`source` and `assumed: true` exclude each other" in errors[0]
 
 

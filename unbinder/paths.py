@@ -29,6 +29,9 @@ from unbinder.errors import StorageError
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+# Set to 1 to use a data folder that another user owns or may write to, with a warning instead
+# of a refusal (a shared machine's deliberate setup; that user can still replace the trail).
+UNSAFE_HOME_ENV = "UNBINDER_ALLOW_UNSAFE_HOME"
 SHIPPED = "_shipped"  # the folder inside the installed package (setup.py fills it)
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -80,9 +83,13 @@ class Paths:
 
 
 def private_dir(path: Path) -> Path:
-    """Create `path` (and parents) and make it 0700. Raise StorageError if that is impossible."""
+    """Create `path` (and parents) and make it 0700. Raise StorageError if that is impossible,
+    or if it already exists and another user owns it or may write to it (`check_private`)."""
     try:
+        existed = path.is_dir()
         path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+        if existed:
+            check_private(path)
         if has_file_modes() and stat.S_IMODE(path.stat().st_mode) != DIR_MODE:
             path.chmod(DIR_MODE)
     except OSError as exc:
@@ -93,11 +100,63 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def unsafe_owner(path: Path) -> str | None:
+    """Why another user could replace what `path` (a folder) holds, or None.
+
+    Making such a folder 0700 would not help: its owner can change it back, and whoever may
+    write to it may already have swapped the trail for another copy. Windows: nothing to check
+    (the profile's access list keeps the folder private; see the module docstring).
+    """
+    if not has_file_modes() or not hasattr(os, "geteuid"):
+        return None
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid != os.geteuid():
+        return (
+            f"{path} belongs to another user (uid {info.st_uid}), who could replace the trail in it"
+        )
+    if mode & 0o022:
+        return (
+            f"{path} may be written by other users (mode {mode:o}), who could replace the "
+            "trail in it"
+        )
+    return None
+
+
+def check_private(path: Path) -> None:
+    """Refuse a data folder that another user owns or may write to (StorageError, with the
+    fix); with UNBINDER_ALLOW_UNSAFE_HOME=1 the person said they know: a warning instead."""
+    problem = unsafe_owner(path)
+    if problem is None:
+        return
+    if os.environ.get(UNSAFE_HOME_ENV) == "1":
+        import logging
+
+        logging.getLogger("unbinder").warning(
+            "warning: %s; using it since %s=1.", problem, UNSAFE_HOME_ENV
+        )
+        return
+    raise StorageError(
+        f"{problem}.",
+        hint=(
+            f"Use a folder of your own: set UNBINDER_HOME to one only you can write (or fix "
+            f"this one: chown $USER {path} && chmod 700 {path}, then run `unbinder trail "
+            f"verify`); {UNSAFE_HOME_ENV}=1 uses it anyway, with a warning."
+        ),
+    )
+
+
 def describe_permissions(path: Path) -> str | None:
     """Return a problem with `path`'s permissions (or None when it is private and writable)."""
     if not path.exists():
         return None
     mode = stat.S_IMODE(path.stat().st_mode)
+    unsafe = unsafe_owner(path)
+    if unsafe:
+        return f"{unsafe}; set UNBINDER_HOME to a folder only you can write"
     if has_file_modes() and mode & 0o077:
         return f"{path} is readable by other users (mode {mode:o}); run: chmod 700 {path}"
     if not os.access(path, os.W_OK):

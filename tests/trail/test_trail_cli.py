@@ -13,6 +13,7 @@ from trail_helpers import PASSPHRASE, frames
 from unbinder.cli import cli
 from unbinder.phone import PhoneNumber
 from unbinder.trail import Trail
+from unbinder.trail.trail import AnchorChoice
 
 ENV = {"UNBINDER_PASSPHRASE": PASSPHRASE}
 
@@ -21,8 +22,10 @@ def _run(*args: str, env: dict[str, str] | None = None, input: str | None = None
     return CliRunner().invoke(cli, ["trail", *args], env=ENV if env is None else env, input=input)
 
 
-def _audit(trail_dir: Path, phone: PhoneNumber, *, seal: bool = True) -> int:
-    with Trail.create(trail_dir, PASSPHRASE) as trail:
+def _audit(
+    trail_dir: Path, phone: PhoneNumber, *, seal: bool = True, anchor: AnchorChoice = "default"
+) -> int:
+    with Trail.create(trail_dir, PASSPHRASE, anchor=anchor) as trail:
         run = trail.start_run("audit", phone, recipes={"demo-shop": "sha256:ab"})
         run.finding("demo-shop", {"status": "bound", "kind": "text"})
         run.action("demo-shop", "changed the number", by="user")
@@ -126,7 +129,7 @@ def test_verify_with_an_unsealed_run_exits_1(trail_dir: Path, phone: PhoneNumber
 def test_verify_with_a_torn_tail_exits_1_and_changes_nothing(
     trail_dir: Path, phone: PhoneNumber
 ) -> None:
-    _audit(trail_dir, phone)
+    _audit(trail_dir, phone, anchor=None)  # a crash: the torn record was never anchored
     log = trail_dir / "trail.log"
     log.write_bytes(log.read_bytes()[:-10])
     before = log.read_bytes()
@@ -168,12 +171,12 @@ def test_verify_with_an_anchor_file_catches_a_cut(
     assert _run("verify", "--anchor", str(anchor)).output.count("matches record 5") == 1
     log = trail_dir / "trail.log"
     log.write_bytes(log.read_bytes()[: frames(trail_dir)[-1].offset])
-    unanchored = _run("verify")  # without the anchor, the cut seal only looks unfinished
-    assert unanchored.exit_code == 1
-    assert "Problem" not in unanchored.output
+    by_default = _run("verify")  # the default anchor (the config folder's) catches it too
+    assert by_default.exit_code == 5, by_default.output
+    assert "1 record was cut off the end" in by_default.output
     result = _run("verify", "--anchor", str(anchor))
     assert result.exit_code == 5
-    assert "records were cut off the end" in result.output
+    assert "1 record was cut off the end" in result.output
 
 
 def test_a_tampered_trail_stops_show_with_exit_5(trail_dir: Path, phone: PhoneNumber) -> None:

@@ -144,7 +144,7 @@ def test_a_failure_between_temp_write_and_rename_leaves_the_old_key_file(
         change_passphrase(trail_dir, PASSPHRASE, "new one")
     assert (trail_dir / "key.json").read_bytes() == before
     assert sorted(p.name for p in trail_dir.iterdir()) == ["blobs", "key.json", "trail.log"]
-    Trail.open(trail_dir, PASSPHRASE).close()
+    Trail.open(trail_dir, PASSPHRASE, anchor=None).close()  # renames still fail here
 
 
 _PASSWD_LOOP = textwrap.dedent(

@@ -7,18 +7,26 @@ from pathlib import Path
 from unbinder.phone import PhoneNumber
 from unbinder.trail import Trail
 from unbinder.trail import log as trail_log
+from unbinder.trail.trail import AnchorChoice
 
 PASSPHRASE = "correct horse battery staple"
 
 
 def build_trail(
-    directory: Path, records: int, phone: PhoneNumber | None = None, *, small: bool = False
+    directory: Path,
+    records: int,
+    phone: PhoneNumber | None = None,
+    *,
+    small: bool = False,
+    anchor: AnchorChoice = None,
 ) -> Trail:
     """An open trail of exactly `records` records: creation, runs of findings, seals.
 
-    `small` keeps payloads minimal (the bit-flip test flips every bit of the file).
+    `small` keeps payloads minimal (the bit-flip test flips every bit of the file). Without an
+    anchor by default: these trails test the log itself, where a cut record looks like a torn
+    write (tests/trail/test_trail_anchor.py tests the default anchor, which would catch it).
     """
-    trail = Trail.create(directory, PASSPHRASE)
+    trail = Trail.create(directory, PASSPHRASE, anchor=anchor)
     count = 1
     while count < records:
         run = trail.start_run(

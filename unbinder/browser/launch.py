@@ -79,6 +79,10 @@ BASE_ARGS = [
     # WebRTC sends STUN/TURN over UDP straight to any host a page names, around the guard's
     # proxy (promise 1). This policy keeps WebRTC on proxied connections, which the guard refuses.
     "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+    # A recipe's `regex` (selectors, text conditions) runs in the page's JavaScript engine, which
+    # backtracks: past V8's backtrack limit it falls back to its linear-time engine, so a pattern
+    # such as (a+)+$ cannot freeze a page either (in Python, RE2 matches: recipe/patterns.py).
+    "--js-flags=--enable-experimental-regexp-engine-on-excessive-backtracks",
 ]
 
 

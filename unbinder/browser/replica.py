@@ -691,9 +691,12 @@ def load_spec(path: Path) -> ReplicaSpec:
 def load_spec_with_lines(path: Path) -> tuple[ReplicaSpec, dict[tuple[Any, ...], int]]:
     """A validated replica.yaml and its key paths' lines; errors name `file:line`."""
     from unbinder.recipe.load import nearest_line, yaml_with_lines
+    from unbinder.recipe.safe_yaml import FileProblem, read_text
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)  # a regular file only, its size checked before reading
+    except FileProblem as problem:
+        raise RecipeError(f"{path}:1: replica {problem.message}") from None
     except FileNotFoundError:
         raise RecipeError(
             f"{path}: no replica found.",

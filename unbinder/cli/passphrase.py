@@ -27,7 +27,7 @@ def get_passphrase(
     """The passphrase from `env`, else asked for (twice when `confirm`, e.g. for a new one)."""
     value = os.environ.get(env)
     if value:
-        return value
+        return _as_text(value, f"the passphrase in {env}", env)
     import getpass
 
     try:
@@ -45,7 +45,20 @@ def get_passphrase(
             "no trail passphrase was given.",
             hint=f"Type it when asked, or set {env} when running from a script.",
         ) from None
-    return entered
+    return _as_text(entered, "the passphrase typed", env)
+
+
+def _as_text(value: str, what: str, env: str) -> str:
+    """The passphrase, if it is text: bytes that are not UTF-8 (which Python hands over as lone
+    surrogates) can be neither normalised nor derived from, and would fail deep in the KDF."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput(
+            f"{what} is not valid UTF-8 text (it holds bytes that are no character).",
+            hint=f"Type it in a UTF-8 terminal, or set {env} to it as UTF-8 text.",
+        ) from None
+    return value
 
 
 def get_new_passphrase(prompt: str = "New trail passphrase", env: str = NEW_PASSPHRASE_ENV) -> str:

@@ -53,7 +53,7 @@ def list_command(region: str | None, as_json: bool, demo: bool, lang: str | None
     for note in catalog.notes:
         click.echo(f"note: {note}", err=True)
     for problem in catalog.problems:
-        click.echo(f"warning: {problem} (run: unbinder recipes lint)", err=True)
+        click.echo(printable(f"warning: {problem} (run: unbinder recipes lint)"), err=True)
     if catalog.problems:
         raise SystemExit(int(ExitCode.PROBLEMS))
 
@@ -93,7 +93,7 @@ def lint_command(paths: tuple[Path, ...]) -> None:
 
     problems = lint_paths(list(paths) or [recipes_dir()])
     for problem in problems:
-        click.echo(str(problem), err=problem.severity == "error")
+        click.echo(printable(str(problem)), err=problem.severity == "error")
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     click.echo(f"{errors} error(s), {warnings} warning(s).", err=bool(errors))
@@ -162,20 +162,42 @@ def test_command(
         )
     import asyncio
 
-    from unbinder.contrib.recipe_tests import run_tests_async
+    from unbinder.contrib.recipe_tests import lint_errors, run_tests_async
     from unbinder.recipe.load import load_all, select_recipes
 
     chosen = select_recipes(ids) if ids else load_all()
+    _lint_first(lint_errors(chosen))
     results = asyncio.run(run_tests_async(chosen, concurrency=concurrency))
     failed = [r for r in results if not r.passed]
     for result in results:
         mark = "PASS" if result.passed else "FAIL"
-        click.echo(f"{mark} {result.name}")
+        click.echo(printable(f"{mark} {result.name}"))
     for result in failed:
-        click.echo("\n" + "\n".join(result.report()), err=True)
+        click.echo(printable("\n" + "\n".join(result.report())), err=True)
     click.echo(f"\n{len(results) - len(failed)} passed, {len(failed)} failed.")
     if failed:
         raise SystemExit(int(ExitCode.PROBLEMS))
+
+
+def printable(text: str) -> str:
+    """Recipe text for the terminal: without control characters (no escape sequences)."""
+    from unbinder.recipe.safe_yaml import printable as strip
+
+    return strip(text)
+
+
+def _lint_first(errors: list[str]) -> None:
+    """Tests run only on recipes lint accepts: its errors, then exit 1."""
+    if not errors:
+        return
+    for line in errors:
+        click.echo(printable(line), err=True)
+    click.echo(
+        f"\n{len(errors)} lint error(s): fix them first (`unbinder recipes lint` lists them "
+        "with the warnings); no test ran.",
+        err=True,
+    )
+    raise SystemExit(int(ExitCode.PROBLEMS))
 
 
 def _live_test(
@@ -200,6 +222,9 @@ def _live_test(
             hint="Example: unbinder recipes test example-cn --live --phone '+86 138 0013 8000'",
         )
     loaded = find_recipe(ids[0])
+    from unbinder.contrib.recipe_tests import lint_errors
+
+    _lint_first(lint_errors([loaded]))
     number = parse_phone(phone, region)
     register(number)
     click.echo(f"Live check of {loaded.recipe.name.en} ({loaded.id}) with {number.masked}...")
@@ -218,7 +243,7 @@ def _live_test(
         )
     click.echo(f"  outcome: {outcome.status}" + (f" ({outcome.kind})" if outcome.kind else ""))
     for line in live.describe(outcome):
-        click.echo(f"  {redact(line)}")
+        click.echo(printable(f"  {redact(line)}"))
 
     def ask(proposal: live.Proposal) -> bool:
         click.echo(f"\nThis outcome is {proposal.why}. Proposed change to {loaded.path}:")

@@ -267,6 +267,19 @@ def step_loc(flow: str, step_path: str) -> tuple[Any, ...] | None:
     return tuple(loc)
 
 
+def lint_errors(recipes: Iterable[LoadedRecipe]) -> list[str]:
+    """`recipes test` lints first: every lint error of these recipes (`file:line: message`,
+    as `unbinder recipes lint` prints them), so a test never meets a recipe lint refuses."""
+    from unbinder.recipe.lint import lint_recipe
+
+    return [
+        str(problem)
+        for loaded in recipes
+        for problem in lint_recipe(loaded)
+        if problem.severity == "error"
+    ]
+
+
 def select_tests(
     recipes: Iterable[LoadedRecipe],
 ) -> list[tuple[LoadedRecipe, RecipeTest, int]]:

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fnmatch
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from unbinder.engine.locate import Locate, plain_locator, text_locator, wait_state
-from unbinder.recipe.model import Condition, ResponseMatch, VarMatch
+from unbinder.engine.locate import Locate, frame_hint, plain_locator, text_locator, wait_state
+from unbinder.recipe import patterns
+from unbinder.recipe.model import Alternative, Condition, ResponseMatch, VarMatch
 from unbinder.redact import redact
 
 if TYPE_CHECKING:
@@ -25,6 +24,21 @@ if TYPE_CHECKING:
 
 COMPOSITE_POLL = 0.1  # seconds: fallback re-check for any/all/not
 MAX_JSON_BYTES = 2 * 1024 * 1024
+
+
+class ConditionTimeout(asyncio.TimeoutError):
+    """A condition did not hold in time; `hint` may say why (it is inside an iframe)."""
+
+    def __init__(self, hint: str = "") -> None:
+        super().__init__(hint)
+        self.hint = hint
+
+
+def _leaves(cond: Condition) -> list[Condition]:
+    """The plain conditions inside `cond` that look for something (not under `not`)."""
+    if cond.any is not None or cond.all is not None:
+        return [leaf for sub in (cond.any or cond.all or []) for leaf in _leaves(sub)]
+    return [] if cond.not_ is not None else [cond]
 
 
 @dataclass(frozen=True)
@@ -45,10 +59,10 @@ class ResponseRecord:
 
 
 def url_matches(pattern: str, url: str) -> bool:
-    """Recipe URL patterns: `re:` + regex, else a glob where `**` and `*` match anything."""
-    if pattern.startswith("re:"):
-        return re.search(pattern[3:], url) is not None
-    return fnmatch.fnmatchcase(url, pattern.replace("**", "*"))
+    """Recipe URL patterns: `re:` + regex, else a glob where `**` and `*` match anything.
+
+    Matched by RE2 (recipe/patterns.py): linear in the URL, so no pattern can hold the loop."""
+    return patterns.url_matches(pattern, url)
 
 
 def json_at(data: Any, path: str | None) -> tuple[bool, Any]:
@@ -77,7 +91,7 @@ def _value_matches(spec: ResponseMatch | VarMatch, found: bool, value: Any) -> b
     if one_of is not None:
         return value in one_of or str(value) in [str(v) for v in one_of]
     if spec.matches is not None:
-        return re.search(spec.matches, str(value)) is not None
+        return patterns.search(spec.matches, str(value)) is not None
     return True
 
 
@@ -283,8 +297,27 @@ class Conditions:
     # -------------------------------------------------------------- waiting
 
     async def wait_until(self, cond: Condition, timeout: float) -> Match:
-        """Wait until `cond` holds; raise asyncio.TimeoutError after `timeout` seconds."""
-        return await asyncio.wait_for(self._wait(cond), timeout)
+        """Wait until `cond` holds; raise ConditionTimeout (an asyncio.TimeoutError, with a
+        `hint` when what it waits for is inside an iframe) after `timeout` seconds."""
+        try:
+            return await asyncio.wait_for(self._wait(cond), timeout)
+        except asyncio.TimeoutError:
+            raise ConditionTimeout(await self.frame_hint([cond])) from None
+
+    async def frame_hint(self, conds: list[Condition]) -> str:
+        """Why these conditions may have missed: what they look for is inside an iframe they do
+        not name (`frame:`). "" when it is not, or nothing can be said."""
+        alts: list[Alternative] = []
+        texts: list[tuple[str | list[str] | None, str | None]] = []
+        for cond in conds:
+            for sub in _leaves(cond):
+                if sub.kind in ("text", "regex") and sub.frame is None:
+                    texts.append((sub.text, sub.regex))
+                elif sub.kind == "visible" and sub.visible in self.locate.names():
+                    alts += self.locate.alternatives(sub.visible or "")
+        if not alts and not texts:
+            return ""
+        return await frame_hint(self.page(), alts, texts)
 
     async def _wait(self, cond: Condition) -> Match:
         from playwright.async_api import Error as PlaywrightError

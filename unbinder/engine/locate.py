@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from unbinder.recipe.model import Alternative
 
@@ -46,10 +46,28 @@ async def wait_state(
 class SelectorTimeout(Exception):
     """No alternative of a selector became visible in time."""
 
-    def __init__(self, name: str, tried: list[str], timeout: float) -> None:
-        super().__init__(f"no alternative of selector {name!r} became visible within {timeout:g}s")
+    def __init__(self, name: str, tried: list[str], timeout: float, hint: str = "") -> None:
+        super().__init__(
+            f"no alternative of selector {name!r} became visible within {timeout:g}s{hint}"
+        )
         self.name = name
         self.tried = tried
+
+
+class UndefinedSelector(SelectorTimeout):
+    """A name that the recipe's `selectors` do not define (load refuses such a recipe; a
+    test's human script or a tool could still name one)."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        from unbinder.recipe.names import did_you_mean
+
+        Exception.__init__(
+            self,
+            f"selector {name!r} is not defined in the recipe's `selectors`"
+            + (did_you_mean(name, known) or "; add it there"),
+        )
+        self.name = name
+        self.tried = []
 
 
 class Interrupted(Exception):
@@ -121,7 +139,10 @@ class Locate:
         try:
             return self._selectors[name]
         except KeyError:
-            raise SelectorTimeout(name, [], 0) from None
+            raise UndefinedSelector(name, list(self._selectors)) from None
+
+    def names(self) -> list[str]:
+        return list(self._selectors)
 
     def locators(self, name: str) -> list[Locator]:
         page = self._page()
@@ -176,7 +197,8 @@ class Locate:
                 if task.done() and not task.cancelled():
                     task.exception()  # mark retrieved: losers time out or error quietly
         if winner is None:
-            raise SelectorTimeout(name, [a.describe() for a in alts], timeout)
+            hint = await frame_hint(self._page(), alts)
+            raise SelectorTimeout(name, [a.describe() for a in alts], timeout, hint)
         # An earlier alternative may match the same element a moment later (its wait had not
         # polled yet): look again briefly before calling the recipe degraded.
         for pause in (0.0, 0.05, 0.1, 0.2) if winner else ():
@@ -203,6 +225,56 @@ class Locate:
                     "The platform may have changed its page: update the recipe."
                 )
         return warnings
+
+
+async def frame_hint(
+    page: Page,
+    alts: list[Alternative],
+    texts: Sequence[tuple[str | list[str] | None, str | None]] = (),
+) -> str:
+    """` (it is inside the iframe '#x': ...)` when what was looked for in the page (selector
+    alternatives without `frame`, or texts) is visible inside one of its frames; else ""."""
+    from playwright.async_api import Error as PlaywrightError
+
+    looks = [a for a in alts if a.frame is None]
+    if not looks and not texts:
+        return ""
+
+    async def probe() -> str:
+        for frame in page.frames[1:]:
+            for alt in looks:
+                if await _count(plain_locator(frame, alt).filter(visible=True)):  # type: ignore[arg-type]
+                    where = await _frame_selector(frame)
+                    return (
+                        f" (it is inside the iframe {where!r}: add `frame: {where!r}` to the "
+                        "selector's alternative)"
+                    )
+            for text, regex in texts:
+                locator = text_locator(frame, text, regex)  # type: ignore[arg-type]
+                if await _count(locator.filter(visible=True)):
+                    where = await _frame_selector(frame)
+                    return (
+                        f" (the text is inside the iframe {where!r}: add `frame: {where!r}` to "
+                        "the condition)"
+                    )
+        return ""
+
+    try:
+        return await asyncio.wait_for(probe(), 3)
+    except (PlaywrightError, asyncio.TimeoutError):
+        return ""
+
+
+async def _frame_selector(frame: Any) -> str:
+    """A CSS selector for the <iframe> element of `frame`: its id, name or address."""
+    element = await frame.frame_element()
+    for attribute, shape in (("id", "#{}"), ("name", 'iframe[name="{}"]')):
+        value = await element.get_attribute(attribute)
+        if value and re.fullmatch(r"[A-Za-z][\w\-]*", value):
+            return shape.format(value)
+    src = await element.get_attribute("src") or ""
+    path = src.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return f'iframe[src*="{path}"]' if path else "iframe"
 
 
 async def _count(locator: Locator) -> int:

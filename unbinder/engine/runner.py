@@ -31,6 +31,7 @@ from unbinder.engine.human import ConfirmRequest, Handoff, Human, NoScript
 from unbinder.engine.locate import Interrupted, Locate, SelectorTimeout, wait_state
 from unbinder.engine.outcome import Evidence, Outcome, Screenshot, StepFailure, network_failure
 from unbinder.phone import PhoneNumber, masked_matches
+from unbinder.recipe import patterns
 from unbinder.recipe.load import LoadedRecipe
 from unbinder.recipe.model import (
     Condition,
@@ -632,8 +633,11 @@ class FlowRun:
         if waiter in done:
             try:
                 return waiter.result()
-            except asyncio.TimeoutError:
-                raise StepError(f"waited {timeout:g}s for a condition that did not hold") from None
+            except asyncio.TimeoutError as exc:
+                hint = getattr(exc, "hint", "")  # conditions.ConditionTimeout: inside an iframe?
+                raise StepError(
+                    f"waited {timeout:g}s for a condition that did not hold{hint}"
+                ) from None
         raise Interrupted
 
     async def _extract(self, args: Any, timeout: float) -> None:
@@ -658,7 +662,7 @@ class FlowRun:
                 value = await target.locator.inner_text(timeout=timeout * 1000)
             value = " ".join(value.split())
         if args.regex:
-            found = re.search(args.regex, value)
+            found = patterns.search(args.regex, value)  # RE2: linear, cannot hold the loop
             if not found:
                 raise StepError(
                     f"extracted text does not match {args.regex!r}", selector=args.target
@@ -1005,9 +1009,10 @@ class FlowRun:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._check_http_status(verdict=None)
+                hint = await self.cond.frame_hint([rule.when for rule in self.flow.detect])
                 raise _End(
                     "unknown",
-                    reason=f"no detect rule matched within {self.flow.detect_timeout:g}s",
+                    reason=f"no detect rule matched within {self.flow.detect_timeout:g}s{hint}",
                 )
             if self.page.is_closed():
                 raise _End(

@@ -24,7 +24,14 @@ from unbinder.errors import BadInput, RecipeError, UnknownPlatform
 from unbinder.paths import recipe_files, recipe_path, recipe_sources
 from unbinder.recipe.confidence import Confidence, Sourcing, cited_ids
 from unbinder.recipe.names import ID_RE, REGION_RE, did_you_mean
-from unbinder.recipe.safe_yaml import MAX_BYTES, YamlProblem, compose, nearest_line
+from unbinder.recipe.safe_yaml import (
+    MAX_BYTES,
+    FileProblem,
+    YamlProblem,
+    compose,
+    nearest_line,
+    read_text,
+)
 from unbinder.vocab import (
     CATEGORIES,
     CODES_TO,
@@ -197,15 +204,13 @@ class _Shape(Exception):
 def read_entry(path: Path) -> Entry:
     """Read the catalog fields of one recipe file. RecipeError names `file:line`."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise RecipeError(f"{path}: cannot read recipe: {exc.strerror or exc}") from None
-    if len(raw) > MAX_BYTES:
-        raise RecipeError(f"{path}:1: recipe is larger than {MAX_BYTES // 1024} KiB")
+        text = read_text(path, MAX_BYTES)  # a regular file, its size checked before reading
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: no such recipe file") from None
+    except FileProblem as problem:
+        raise RecipeError(f"{path}:1: recipe {problem.message}") from None
     try:
-        data, lines = compose(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise RecipeError(f"{path}:1: recipe is not UTF-8 text") from None
+        data, lines = compose(text)
     except YamlProblem as problem:
         raise RecipeError(f"{path}:{problem.line}: {problem.message}") from None
     try:

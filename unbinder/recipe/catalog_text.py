@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from unbinder.i18n.lang import display_width, pad
 from unbinder.recipe.catalog import Entry, FlowInfo, command, word
 from unbinder.recipe.confidence import Sourcing
+from unbinder.recipe.safe_yaml import printable
 
 
 def _label(key: str, lang: str) -> str:
@@ -120,7 +121,7 @@ def render_list(entries: Sequence[Entry], lang: str) -> str:
     )
     share = sourced_share_text(entries, lang)
     notes = [summary, *([share] if share else []), _label("status_note", lang)]
-    return "\n".join([*lines, "", *notes]) + "\n"
+    return printable("\n".join([*lines, "", *notes]) + "\n")
 
 
 def render_show(entry: Entry, lang: str) -> str:
@@ -151,7 +152,9 @@ def render_show(entry: Entry, lang: str) -> str:
     out.append(field("show_category", word("categories", entry.category, lang)))
     out.append(field("show_harm", _label("harm_scale", lang).replace("{harm}", str(entry.harm))))
     out.append(field("show_homepage", entry.homepage))
-    out.append(field("show_domains", ", ".join(entry.domains) or "-"))
+    out.append(
+        field("show_domains", ", ".join(_domain_text(d, lang) for d in entry.domains) or "-")
+    )
     if entry.maintainers:
         out.append(field("show_maintainers", ", ".join(entry.maintainers)))
     if entry.notes is not None:
@@ -183,7 +186,22 @@ def render_show(entry: Entry, lang: str) -> str:
             out.append(entry.manual.url)
     out += heading("show_commands")
     out += _commands(entry)
-    return "\n".join(out) + "\n"
+    # Recipe text never reaches the terminal raw (load refuses control characters; this is the
+    # second wall, for the catalog's own reader).
+    return printable("\n".join(out) + "\n")
+
+
+def _domain_text(domain: str, lang: str) -> str:
+    """A domain as shown: an internationalised (punycode) one with what it reads as, since
+    `xn--80ak6aa92e.com` reads as a look-alike of apple.com."""
+    from unbinder.recipe.hosts import decoded
+
+    shown = decoded(domain)
+    if shown is None or shown == domain:
+        return domain
+    if lang.startswith("zh"):
+        return f"{domain}（显示为 {shown}：国际化域名，请确认它属于该平台而非仿冒）"
+    return f"{domain} (reads as {shown}: an internationalised name; check it is the platform's own)"
 
 
 def _number_change(entry: Entry, lang: str, field: Callable[[str, str], str]) -> list[str]:

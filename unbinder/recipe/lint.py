@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 from unbinder.errors import RecipeError
 from unbinder.paths import fixtures_dir
 from unbinder.recipe.confidence import Sourcing
-from unbinder.recipe.load import LoadedRecipe, recipe_problems
+from unbinder.recipe.hosts import punycode_warning
+from unbinder.recipe.load import LoadedRecipe, read_recipe_text, recipe_problems
 from unbinder.recipe.model import (
     PHONE_FIELDS,
     PLACEHOLDER,
@@ -33,6 +34,7 @@ from unbinder.recipe.model import (
 )
 from unbinder.recipe.names import did_you_mean
 from unbinder.recipe.safe_yaml import nearest_line
+from unbinder.recipe.specific import match_all_reason
 from unbinder.vocab import CHANGE_STATUSES, CHECK_STATUSES, FLOW_NAMES, VERDICTS
 
 # What each flow may end with: a check or verify gives a verdict, a change or unbind is done.
@@ -59,10 +61,10 @@ class Problem:
 def lint_file(path: Path, fixtures: Path | None = None) -> list[Problem]:
     """Every problem with one recipe file (schema first; semantics when the schema passes)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [Problem(path, 1, f"cannot read the file: {exc}")]
-    loaded = recipe_problems(text, path)
+        text = read_recipe_text(path)
+    except RecipeError as exc:
+        return [_parse_problem(exc.message, path)]
+    loaded = recipe_problems(text, path, semantics=False)  # run below, with the warnings
     if isinstance(loaded, list):
         return [_parse_problem(p, path) for p in loaded]
     return lint_recipe(loaded, fixtures)
@@ -81,6 +83,16 @@ def lint_recipe(loaded: LoadedRecipe, fixtures: Path | None = None) -> list[Prob
     return sorted(checker.problems, key=lambda p: (p.line, p.message))
 
 
+def refusals(loaded: LoadedRecipe) -> list[Problem]:
+    """The errors lint finds in what the recipe does when it runs: `load` refuses a recipe with
+    any of them, for every command (audit, unbind, recipes test, live). Only the test kit's
+    checks (tests for every outcome, the replica, the file name) are left to lint itself."""
+    checker = _Checker(loaded, fixtures_dir())
+    checker.run(kit=False)
+    errors = [p for p in checker.problems if p.severity == "error"]
+    return sorted(errors, key=lambda p: (p.line, p.message))
+
+
 class _Checker:
     def __init__(self, loaded: LoadedRecipe, fixtures: Path) -> None:
         self.loaded = loaded
@@ -96,9 +108,11 @@ class _Checker:
             Problem(self.loaded.path, self.loaded.line_of(loc), message, severity="warning")
         )
 
-    def run(self) -> None:
+    def run(self, *, kit: bool = True) -> None:
+        """Every check; without `kit`, only those about what the recipe does when it runs (the
+        ones load refuses for every command), not its test kit (tests, replica, file name)."""
         recipe = self.recipe
-        if self.loaded.path.stem != recipe.id:
+        if kit and self.loaded.path.stem != recipe.id:
             self.error(
                 ("id",),
                 f"the id {recipe.id!r} must match the file name {self.loaded.path.name!r}: "
@@ -113,8 +127,13 @@ class _Checker:
             self._flow(name, flow)
         if recipe.flows.manual is not None and recipe.flows.manual.url:
             self._host(("flows", "manual", "url"), recipe.flows.manual.url)
+        self._specific_verdicts()
+        if not kit:
+            return
         self._tests()
         self._replica()
+        self._domains_shown()
+        self._somewhere_to_go()
         if not self._spared_evidence_warnings():
             self._sources()
             self._number_change()
@@ -344,6 +363,14 @@ class _Checker:
 
     def _condition(self, loc: tuple[Any, ...], cond: Condition, flow: str) -> None:
         for sub_loc, sub in _walk_conditions(cond, loc):
+            for key, members in (("any", sub.any), ("all", sub.all)):
+                if members == []:
+                    self.error(
+                        (*sub_loc, key),
+                        f"an empty `{key}` "
+                        + ("never holds" if key == "any" else "holds on any page")
+                        + ": list the conditions, or remove it",
+                    )
             if sub.visible is not None:
                 self._known_selector(sub_loc, sub.visible)
             if sub.hidden is not None:
@@ -388,6 +415,57 @@ class _Checker:
                 loc,
                 f"host {parts.hostname!r} is not in this recipe's domains "
                 f"{list(self.recipe.domains)}; add it to `domains` or fix the URL",
+            )
+
+    # ------------------------------------------------------------------ verdicts (promise 3)
+
+    def _specific_verdicts(self) -> None:
+        """A verdict needs a condition that names something: not one that holds on any page."""
+        checked: list[tuple[tuple[Any, ...], Condition, str]] = [
+            ((*loc, "when"), rule.when, rule.outcome)
+            for loc, rule in self.recipe.verdict_rules()
+            if rule.when.kind not in ("not_", "hidden")  # refused above, with its own reason
+        ]
+        for name, flow in self.recipe.flows.automated().items():
+            for loc, step in walk_steps(flow.steps, ("flows", name, "steps")):
+                if step.if_ is None:
+                    continue
+                for inner in step.if_.then:  # the condition proves the branch's own verdict
+                    if inner.outcome is not None and inner.outcome.status in VERDICTS:
+                        checked.append(
+                            ((*loc, "if", "condition"), step.if_.condition, inner.outcome.status)
+                        )
+                        break
+        for loc, cond, verdict in checked:
+            reason = match_all_reason(cond, self.recipe.selectors)
+            if reason:
+                self.error(
+                    loc,
+                    f"this {verdict} verdict can match any page ({reason}); a verdict needs "
+                    "evidence that names what was seen: a text, URL or response of this platform",
+                )
+
+    def _domains_shown(self) -> None:
+        for index, domain in enumerate(self.recipe.domains):
+            warning = punycode_warning(domain)
+            if warning:
+                self.warn(("domains", index), warning)
+
+    def _somewhere_to_go(self) -> None:
+        """A person told `bound` needs a way to change the number: a flow, or manual steps."""
+        flows = self.recipe.flows
+        says_bound = any(rule.outcome == "bound" for _, rule in self.recipe.verdict_rules())
+        says_bound = says_bound or any(
+            step.outcome is not None and step.outcome.status == "bound"
+            for flow in flows.automated().values()
+            for step in flow.walk()
+        )
+        if says_bound and flows.change is None and flows.unbind is None and flows.manual is None:
+            self.warn(
+                ("flows",),
+                "the recipe can say `bound` but offers no way on: add a change or unbind flow, "
+                "or `manual` steps saying where the number is changed (a person told `bound` "
+                "has nothing to follow otherwise)",
             )
 
     # ------------------------------------------------------------------ tests & replica

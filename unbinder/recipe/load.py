@@ -20,7 +20,7 @@ from unbinder.errors import RecipeError, UnknownPlatform
 from unbinder.recipe.model import STEP_KINDS, NumberChange, Recipe, Source, _StepBase
 from unbinder.recipe.names import ID_RE, did_you_mean
 from unbinder.recipe.safe_yaml import MAX_BYTES as MAX_RECIPE_BYTES
-from unbinder.recipe.safe_yaml import Lines, nearest_line
+from unbinder.recipe.safe_yaml import FileProblem, Lines, nearest_line, read_text
 from unbinder.recipe.safe_yaml import YamlProblem as _Problem
 from unbinder.recipe.safe_yaml import compose as _compose
 
@@ -76,10 +76,55 @@ def _field_aliases(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
+# What the items of a list are called, for one-based places: `flows.check.detect[rule 5]`.
+_ITEMS = {
+    "detect": "rule",
+    "steps": "step",
+    "then": "step",
+    "else": "step",
+    "tests": "test",
+    "any": "condition",
+    "all": "condition",
+    "routes": "route",
+    "domains": "domain",
+    "regions": "region",
+}
+
+
+def describe_loc(loc: Iterable[Any]) -> str:
+    """A key path as people count: `flows.check.detect[rule 1].when` (lists from one)."""
+    parts = tuple(loc)
+    out = ""
+    for index, part in enumerate(parts):
+        if isinstance(part, int):
+            parent = parts[index - 1] if index else None
+            noun = _ITEMS.get(str(parent), "item")
+            if index == 2 and parts[0] == "selectors":
+                noun = "alternative"
+            out += f"[{noun} {part + 1}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _literal_choices(err: Any) -> list[str]:
+    import re
+
+    return re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+
+
 def _format_validation(exc: ValidationError, lines: Lines) -> list[_Problem]:
     problems: list[_Problem] = []
     seen: set[tuple[int, str]] = set()
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    # A value of a closed set (an outcome, a kind) may be checked against several branches of
+    # a union: one message with every choice, and the closest.
+    choices: dict[tuple[Any, ...], list[str]] = {}
+    for err in errors:
+        if err["type"] == "literal_error":
+            key = _field_aliases(tuple(err["loc"]))
+            choices.setdefault(key, []).extend(_literal_choices(err))
+    for err in errors:
         loc = _field_aliases(tuple(err["loc"]))
         # Drop union-branch noise: a str-or-model field reports both branches.
         loc = tuple(
@@ -97,7 +142,7 @@ def _format_validation(exc: ValidationError, lines: Lines) -> list[_Problem]:
             )
         )
         line = nearest_line(lines, loc)
-        where = ".".join(str(p) for p in loc) or "(top level)"
+        where = describe_loc(loc)
         message = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             parent = loc[:-1]
@@ -107,6 +152,12 @@ def _format_validation(exc: ValidationError, lines: Lines) -> list[_Problem]:
             message += did_you_mean(str(loc[-1]), _known_keys_hint(loc))
         elif err["type"] == "missing":
             message = f"{where}: required key {loc[-1]!r} is missing"
+        elif err["type"] == "literal_error":
+            options = list(dict.fromkeys(choices.get(_field_aliases(tuple(err["loc"])), [])))
+            value = str(err.get("input"))
+            message = f"{where}: {value!r} is not one of {', '.join(options)}" + did_you_mean(
+                value, options
+            )
         else:
             message = f"{where}: {message}"
         if (line, message) not in seen:
@@ -136,7 +187,7 @@ def _unknown_sources(recipe: Recipe, lines: Lines) -> list[_Problem]:
         for source_id in ids:
             if source_id in recipe.sources:
                 continue
-            where = ".".join(str(p) for p in loc)
+            where = describe_loc(loc)
             hint = did_you_mean(source_id, recipe.sources) or (
                 "; add it there with `url` (or `repo` and `path`), `read` and `shows`"
             )
@@ -157,8 +208,13 @@ def parse_recipe(text: str, path: Path) -> LoadedRecipe:
     raise RecipeError("; ".join(problems))
 
 
-def recipe_problems(text: str, path: Path) -> LoadedRecipe | list[str]:
-    """The loaded recipe, or every `file:line: message` problem with it."""
+def recipe_problems(text: str, path: Path, *, semantics: bool = True) -> LoadedRecipe | list[str]:
+    """The loaded recipe, or every `file:line: message` problem with it.
+
+    With `semantics` (always, but for lint, which runs them itself with its warnings), the
+    errors lint finds in what the recipe does when it runs are problems too (`lint.refusals`):
+    no command runs a recipe that lint refuses for those.
+    """
     if len(text.encode("utf-8", "replace")) > MAX_RECIPE_BYTES:
         return [f"{path}:1: recipe is larger than {MAX_RECIPE_BYTES // 1024} KiB"]
     try:
@@ -175,16 +231,29 @@ def recipe_problems(text: str, path: Path) -> LoadedRecipe | list[str]:
     if unknown:
         return [f"{path}:{p.line}: {p.message}" for p in unknown]
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    return LoadedRecipe(recipe=recipe, path=path, digest=digest, lines=lines)
+    loaded = LoadedRecipe(recipe=recipe, path=path, digest=digest, lines=lines)
+    if semantics:
+        from unbinder.recipe.lint import refusals
+
+        refused = refusals(loaded)
+        if refused:
+            return [str(problem) for problem in refused]
+    return loaded
+
+
+def read_recipe_text(path: Path) -> str:
+    """A recipe file's text: a regular file, at most MAX_RECIPE_BYTES (checked before reading)."""
+    try:
+        return read_text(path, MAX_RECIPE_BYTES)
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: no such recipe file") from None
+    except FileProblem as problem:
+        raise RecipeError(f"{path}:1: recipe {problem.message}") from None
 
 
 def load_recipe_file(path: Path) -> LoadedRecipe:
     """Load one recipe file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"{path}: cannot read recipe: {exc}") from None
-    return parse_recipe(text, path)
+    return parse_recipe(read_recipe_text(path), path)
 
 
 def recipe_files(directory: Path | None = None) -> list[Path]:
@@ -248,12 +317,14 @@ def select_recipes(
 
 __all__ = [
     "LoadedRecipe",
+    "describe_loc",
     "find_recipe",
     "load_all",
     "load_all_report",
     "load_recipe_file",
     "nearest_line",
     "parse_recipe",
+    "read_recipe_text",
     "recipe_files",
     "recipe_problems",
     "select_recipes",

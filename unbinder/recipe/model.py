@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from unbinder.recipe import hosts
 from unbinder.recipe.confidence import Sourcing
 from unbinder.recipe.names import (
     DATE_RE,
@@ -22,6 +23,7 @@ from unbinder.recipe.names import (
     SOURCE_ID_RE,
     did_you_mean,
 )
+from unbinder.recipe.patterns import check_regex, check_url_pattern
 from unbinder.vocab import (
     BLOCKERS,
     CODES_TO,
@@ -42,8 +44,8 @@ MAX_FLOW_TIMEOUT = 900.0
 MAX_HUMAN_TIMEOUT = 1800.0
 MAX_RETRIES = 5
 MAX_TOTAL_BACKOFF = 600.0  # seconds an audit may wait on one platform's rate limits
-LOCAL_SUFFIXES = ("localhost", "local", "internal", "lan", "home.arpa")
-DOMAIN_PATTERN = r"[a-z0-9\-]+(\.[a-z0-9\-]+)+"
+LOCAL_SUFFIXES = hosts.LOCAL_SUFFIXES
+DOMAIN_PATTERN = hosts.DOMAIN_PATTERN
 
 LOCALES = ("en", "zh-CN")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\.([a-zA-Z0-9_]+)\}")
@@ -210,7 +212,7 @@ class Alternative(_Cited):
         if self.name is not None and self.role is None:
             raise ValueError("`name` goes with `role`")
         if self.regex is not None:
-            _compile_regex(self.regex)
+            check_regex(self.regex, in_page=True)
         return self
 
     @property
@@ -228,11 +230,13 @@ class Alternative(_Cited):
         return text
 
 
-def _compile_regex(pattern: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+def _url_pattern(value: str | None) -> str | None:
+    """A URL glob or `re:` regex the engine can run (RE2: linear time), checked at load."""
+    return check_url_pattern(value) if value is not None else None
+
+
+def _regex(value: str | None) -> str | None:
+    return check_regex(value) if value is not None else None
 
 
 # --------------------------------------------------------------------------- conditions
@@ -251,6 +255,16 @@ class ResponseMatch(_Model):
     matches: str | None = None
     exists: bool | None = None
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_url_pattern(value)
+
+    @field_validator("matches")
+    @classmethod
+    def _matches(cls, value: str | None) -> str | None:
+        return _regex(value)
+
 
 class VarMatch(_Model):
     """A variable extracted earlier in the flow."""
@@ -259,6 +273,11 @@ class VarMatch(_Model):
     equals: str | None = None
     matches: str | None = None
     exists: bool | None = None
+
+    @field_validator("matches")
+    @classmethod
+    def _matches(cls, value: str | None) -> str | None:
+        return _regex(value)
 
 
 class Condition(_Model):
@@ -288,7 +307,8 @@ class Condition(_Model):
         if self.frame is not None and kinds[0] not in ("text", "regex"):
             raise ValueError("`frame` goes with `text` or `regex`")
         if self.regex is not None:
-            _compile_regex(self.regex)
+            check_regex(self.regex, in_page=True)
+        _url_pattern(self.url)
         return self
 
     @property
@@ -366,8 +386,7 @@ class ExtractArgs(_Model):
     def _source(self) -> ExtractArgs:
         if (self.target is None) == (self.response is None):
             raise ValueError("extract needs exactly one of `target` or `response`")
-        if self.regex is not None:
-            _compile_regex(self.regex)
+        _regex(self.regex)
         return self
 
 
@@ -376,6 +395,11 @@ class WaitResponseArgs(_Model):
     status: int | list[int] | None = None
     json_path: str | None = Field(default=None, alias="json")
     into: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_url_pattern(value)
 
 
 class IfArgs(_Model):
@@ -497,6 +521,11 @@ class Step(_StepBase):
                 + (f" (found {', '.join(actions)})" if actions else f" ({', '.join(STEP_KINDS)})")
             )
         return data
+
+    @field_validator("wait_for_url")
+    @classmethod
+    def _wait_url(cls, value: str | None) -> str | None:
+        return _url_pattern(value)
 
     @property
     def action(self) -> str:
@@ -751,9 +780,7 @@ class Recipe(_Model):
     @field_validator("domains")
     @classmethod
     def _domains(cls, value: list[str]) -> list[str]:
-        for d in value:
-            if not re.fullmatch(DOMAIN_PATTERN, d):
-                raise ValueError(f"{d!r} is not a host name (write example.com, no scheme)")
+        # Their shape and what they may be: _public_domains, with recipe/hosts.py.
         return value
 
     @field_validator("last_verified", mode="before")
@@ -793,13 +820,12 @@ class Recipe(_Model):
     @classmethod
     def _public_domains(cls, value: list[str]) -> list[str]:
         # Live checks reach the recipe's domains directly (they bypass the guard's proxy): an IP
-        # address or a local name would let a recipe reach this machine or the local network.
+        # address or a local name would let a recipe reach this machine or the local network,
+        # and a public suffix would allow every site under it (recipe/hosts.py).
         for d in value:
-            if _local_host(d):
-                raise ValueError(
-                    f"{d!r} is an IP address or a local name; "
-                    "a recipe may only list a platform's public host names"
-                )
+            problem = hosts.host_problem(d)
+            if problem:
+                raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
@@ -854,18 +880,6 @@ class Recipe(_Model):
         for loc, item in cited:
             if item.cites:
                 yield (*loc, "source"), item.cites
-
-
-def _local_host(host: str) -> bool:
-    """An IP address, or a name that only means something on this machine or network."""
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        pass
-    return any(host == s or host.endswith("." + s) for s in LOCAL_SUFFIXES)
 
 
 # Recursive models need their forward references resolved.

@@ -9,14 +9,21 @@ catalog behind `unbinder recipes list`) get the same safety without paying for p
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 40
+# What a recipe's text may not hold: C0 controls but tab and newline, DEL, C1 controls (ESC and
+# CSI start terminal escape sequences), and the bidirectional overrides and isolates that make
+# text read otherwise than it is ("Trojan Source"). YAML escapes ("\e", "\x1b") can write them.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 Lines = dict[tuple[Any, ...], int]
 
@@ -28,6 +35,63 @@ class YamlProblem(Exception):
         super().__init__(message)
         self.line = line
         self.message = message
+
+
+class FileProblem(Exception):
+    """A recipe or replica file that cannot be read as one (the message names no path)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def read_text(path: Path, limit: int = MAX_BYTES) -> str:
+    """The text of a recipe-like file: a regular file only, its size checked before reading.
+
+    A FIFO opens without waiting for a writer (O_NONBLOCK) and is refused, like a device (a
+    link to /dev/zero), a socket or a folder; nothing larger than `limit` bytes is read.
+    FileNotFoundError passes through; other failures are FileProblem.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise FileProblem(f"cannot read the file: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileProblem(
+                "is not a regular file (a FIFO, device, socket or folder); recipes and replicas "
+                "are plain files"
+            )
+        if info.st_size > limit:
+            raise FileProblem(f"is larger than {limit // 1024} KiB")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(65536, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise FileProblem(f"cannot read the file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise FileProblem(f"is larger than {limit // 1024} KiB")
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise FileProblem("is not UTF-8 text") from None
+
+
+def printable(text: str) -> str:
+    """`text` without control characters (CONTROL_CHARS): safe to print to a terminal."""
+    return CONTROL_CHARS.sub("", text)
 
 
 def compose(text: str) -> tuple[Any, Lines]:
@@ -88,9 +152,23 @@ def _map_lines(node: Any, path: tuple[Any, ...], lines: Lines, seen: set[int], d
             f"YAML tag {node.tag} is not allowed: recipes are plain data and can never run code",
         )
     lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.ScalarNode) and isinstance(node.value, str):
+        found = CONTROL_CHARS.search(node.value)
+        if found:
+            raise YamlProblem(
+                node.start_mark.line + 1,
+                f"control character U+{ord(found.group(0)):04X} in a text: recipes hold plain "
+                "text (a terminal would run escape sequences, and bidirectional controls make "
+                "text read otherwise than it is)",
+            )
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value
+            if isinstance(key, str) and CONTROL_CHARS.search(key):
+                raise YamlProblem(
+                    key_node.start_mark.line + 1,
+                    "control character in a key: recipes hold plain text",
+                )
             lines[path + (key,)] = key_node.start_mark.line + 1
             _map_lines(value_node, path + (key,), lines, seen, depth + 1)
     elif isinstance(node, yaml.SequenceNode):

@@ -5,8 +5,14 @@ end, nor that the whole directory was not swapped for an older copy. A head reco
 (the OS keyring, or a file the user keeps on another device) catches both: the anchored record
 must still be in the chain, with the same MAC.
 
-The anchor is advanced only to heads that are already durable and verified (at run seal and
-close), so a crash never leaves an anchor ahead of the log.
+There is one by default (`default_anchor`): `UNBINDER_ANCHOR` names one (a file, `keyring`, or
+`none`); else the OS keyring where the optional `keyring` package finds a real one; else a file
+per trail in the user's config folder (platformdirs; `UNBINDER_ANCHOR_DIR` moves it, and the
+tests point it at a temp folder). A trail created without an anchor (the demo's throwaway one)
+says so in its header, and the default anchor then leaves it alone.
+
+The anchor is advanced only to heads that are already durable and verified (at creation, run
+seal and close), so a crash never leaves an anchor ahead of the log.
 """
 
 from __future__ import annotations
@@ -15,13 +21,15 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from unbinder import fsio
 from unbinder.errors import BadInput, StorageError
-from unbinder.trail.log import Frame
+from unbinder.trail.log import Frame, Tail
 
 ANCHOR_ENV = "UNBINDER_ANCHOR"
+ANCHOR_DIR_ENV = "UNBINDER_ANCHOR_DIR"
+NO_ANCHOR = ("none", "off")  # UNBINDER_ANCHOR=none: the person turned the default one off
 SCHEMA = "unbinder.anchor/1"
 KEYRING_SERVICE = "unbinder"
 
@@ -64,6 +72,8 @@ class Anchor(Protocol):
 class FileAnchor:
     """A small JSON file, ideally on another device (a USB stick, a synced folder)."""
 
+    automatic = False  # True when it came from the defaults, not from --anchor
+
     def __init__(self, path: Path) -> None:
         self.path = path
 
@@ -89,8 +99,38 @@ class FileAnchor:
         fsio.replace_atomically(self.path, data)
 
 
+class FolderAnchor:
+    """One small JSON file per trail (named by its id) in a folder outside the data directory:
+    the default where no keyring is at hand (the user's config folder)."""
+
+    automatic = True
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @property
+    def description(self) -> str:
+        return f"the default anchor in {self.directory}"
+
+    def _file(self, trail_id: str) -> FileAnchor:
+        if not all(c in "0123456789abcdef" for c in trail_id):
+            raise BadInput("a trail id is hex digits.")
+        return FileAnchor(self.directory / f"{trail_id}.json")
+
+    def load(self, trail_id: str) -> AnchorState | None:
+        return self._file(trail_id).load(trail_id)
+
+    def save(self, state: AnchorState) -> None:
+        from unbinder.paths import private_dir
+
+        private_dir(self.directory)
+        self._file(state.trail_id).save(state)
+
+
 class KeyringAnchor:
     """The OS keyring (needs the optional `keyring` package: pip install 'unbinder[keyring]')."""
+
+    automatic = False
 
     def __init__(self) -> None:
         try:
@@ -139,9 +179,54 @@ def parse_anchor(spec: str) -> Anchor:
 
 
 def default_anchor() -> Anchor | None:
-    """The anchor named by UNBINDER_ANCHOR, if any (so every command keeps it up to date)."""
+    """The anchor every command keeps up to date: UNBINDER_ANCHOR's (None for `none`), else
+    the OS keyring where there is a real one, else a file per trail in the config folder.
+
+    Marked `automatic`: a trail created without an anchor (the demo's) is left alone by it."""
     spec = os.environ.get(ANCHOR_ENV)
-    return parse_anchor(spec) if spec else None
+    if spec and spec.lower() in NO_ANCHOR:
+        return None
+    anchor: Any
+    if spec:
+        anchor = parse_anchor(spec)
+    elif os.environ.get(ANCHOR_DIR_ENV):
+        anchor = FolderAnchor(Path(os.environ[ANCHOR_DIR_ENV]).expanduser())
+    elif _real_keyring():
+        anchor = KeyringAnchor()
+    else:
+        anchor = FolderAnchor(default_anchor_dir())
+    anchor.automatic = True
+    return anchor  # type: ignore[no-any-return]
+
+
+def default_anchor_dir() -> Path:
+    """Where the default anchor files go without a keyring: the user's config folder, outside
+    the data directory (so restoring an older copy of that directory does not restore them)."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("unbinder", appauthor=False)) / "anchors"
+
+
+def _real_keyring() -> bool:
+    """Is there an OS keyring (the optional `keyring` package with a backend that stores)?"""
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return False
+    try:
+        backend = keyring.get_keyring()
+    except Exception:
+        return False
+    names = type(backend).__module__ + "." + type(backend).__name__
+    if isinstance(backend, fail.Keyring) or "null" in names.lower():
+        return False
+    children = getattr(backend, "backends", None)
+    return children is None or bool(children)
+
+
+def is_automatic(anchor: Anchor | None) -> bool:
+    return bool(getattr(anchor, "automatic", False))
 
 
 @dataclass(frozen=True)
@@ -150,8 +235,11 @@ class AnchorCheck:
     message: str
 
 
-def check(state: AnchorState | None, trail_id: str, frames: list[Frame]) -> AnchorCheck:
-    """Compare a stored head with the chain (`frames` of an intact log)."""
+def check(
+    state: AnchorState | None, trail_id: str, frames: list[Frame], tail: Tail | None = None
+) -> AnchorCheck:
+    """Compare a stored head with the chain (`frames` of an intact log, then `tail`, what
+    looks like a torn write at its end)."""
     if state is None:
         return AnchorCheck(None, "no head stored yet")
     if state.trail_id != trail_id:
@@ -159,10 +247,18 @@ def check(state: AnchorState | None, trail_id: str, frames: list[Frame]) -> Anch
     head = frames[-1].seq if frames else -1
     anchored = next((f for f in frames if f.seq == state.seq and f.ok), None)
     if state.seq > head:
+        lost = state.seq - head
+        if tail is not None:
+            return AnchorCheck(
+                False,
+                f"records {head + 1} to {state.seq} ({lost} the anchor vouches for) "
+                f"are gone: the log ends in {tail.reason} where they were, which no "
+                "interrupted write leaves (only the record being written can be torn)",
+            )
         return AnchorCheck(
             False,
             f"the trail ends at record {head} but the anchor holds record {state.seq}: "
-            "records were cut off the end or an older copy was restored",
+            f"{_records(lost)} cut off the end or an older copy was restored",
         )
     if anchored is None or anchored.mac.hex() != state.head_mac:
         return AnchorCheck(
@@ -174,6 +270,10 @@ def check(state: AnchorState | None, trail_id: str, frames: list[Frame]) -> Anch
     return AnchorCheck(
         True, f"anchored record {state.seq} is in the chain ({head - state.seq} newer since)"
     )
+
+
+def _records(count: int) -> str:
+    return "1 record was" if count == 1 else f"{count} records were"
 
 
 def _keyring_user(trail_id: str) -> str:

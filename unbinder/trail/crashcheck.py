@@ -65,7 +65,7 @@ def run(
     start = time.perf_counter()
     # One real trail (one KDF run), copied fresh every `rotate` kills.
     template = base / "template"
-    with Trail.create(template, PASSPHRASE) as created:
+    with Trail.create(template, PASSPHRASE, anchor=None) as created:  # never a real anchor
         created.start_run("crash-check", None).seal()
     master = Trail.unlock(template, PASSPHRASE)
     directory = template

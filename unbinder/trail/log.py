@@ -100,6 +100,11 @@ class Scan:
     tail: Tail | None = None
     end: int = 0  # where the next frame goes (the start of the tail, if any)
     any_authentic: bool = False  # some record's chain MAC checked out (tells key from tamper)
+    flags: int = 0  # the header's (FLAG_UNANCHORED); trust them only when header_ok
+
+    @property
+    def unanchored(self) -> bool:
+        return self.header_ok and bool(self.flags & FLAG_UNANCHORED)
 
     @property
     def head(self) -> tuple[int, bytes]:
@@ -110,8 +115,13 @@ class Scan:
         return -1, self.header_mac
 
 
-def build_header(keys: TrailKeys) -> bytes:
-    fields = _HEADER_FIELDS.pack(MAGIC, VERSION, CIPHER_CHACHA20_POLY1305, 0, keys.trail_id)
+# Header flags (byte 11, reserved 0 before them; under the header MAC, so nobody without the key
+# can set or clear one).
+FLAG_UNANCHORED = 0x01  # created without an anchor on purpose (the demo's throwaway trail)
+
+
+def build_header(keys: TrailKeys, flags: int = 0) -> bytes:
+    fields = _HEADER_FIELDS.pack(MAGIC, VERSION, CIPHER_CHACHA20_POLY1305, flags, keys.trail_id)
     return fields + keys.mac(b"H", fields)
 
 
@@ -153,8 +163,9 @@ def scan(data: bytes, keys: TrailKeys) -> Scan:
         )
         return result
     fields = data[: _HEADER_FIELDS.size]
-    magic, version, cipher, _reserved, trail_id = _HEADER_FIELDS.unpack(fields)
+    magic, version, cipher, flags, trail_id = _HEADER_FIELDS.unpack(fields)
     result.header_trail_id = trail_id
+    result.flags = flags
     result.header_mac = data[_HEADER_FIELDS.size : HEADER_SIZE]
     result.header_ok = hmac.compare_digest(keys.mac(b"H", fields), result.header_mac)
     if not result.header_ok:
@@ -198,6 +209,18 @@ def scan_frames(
     frames = result.frames
     while pos < n:
         if data[pos] == 0 and not data[pos:].strip(b"\0"):
+            if n - pos > PREFIX_SIZE + MAX_BODY:
+                # An append is one write, synced before the next: a crash zeroes at most the
+                # record being written, never more than the largest record can be.
+                least = -(-(n - pos) // (PREFIX_SIZE + MAX_BODY))
+                result.problems.append(
+                    Problem(
+                        index,
+                        f"{n - pos} zero bytes at the end, more than one record can hold: at "
+                        f"least {least} records were overwritten with zeroes",
+                    )
+                )
+                break
             result.tail = Tail(base + pos, n - pos, index, f"{n - pos} zero bytes")
             break
         if n - pos < PREFIX_SIZE:

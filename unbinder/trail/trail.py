@@ -26,16 +26,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from cryptography.exceptions import InvalidTag
 
 from unbinder import __version__, fsio, redact
 from unbinder.errors import AuthError, BadInput, StorageError, TamperedError
-from unbinder.paths import Paths, private_dir
+from unbinder.paths import Paths, check_private, private_dir
 from unbinder.phone import PhoneNumber
 from unbinder.trail import blobs, kdf, keyfile, lock, log, records
-from unbinder.trail.anchor import Anchor, AnchorState, check, default_anchor
+from unbinder.trail.anchor import Anchor, AnchorState, check, default_anchor, is_automatic
 from unbinder.trail.keys import MAC_LENGTH, MasterKey
 from unbinder.trail.log import Problem, Scan
 from unbinder.trail.records import Record, RecordType
@@ -113,6 +113,20 @@ class RunSummary:
         }
 
 
+# `anchor=` of create/open: an Anchor, None (no anchor: at creation, a trail that the default
+# anchor will leave alone for good, as the demo's throwaway one), or "default" (default_anchor()).
+AnchorChoice = Anchor | None | Literal["default"]
+
+
+def _resolve_anchor(anchor: AnchorChoice, unanchored: bool) -> Anchor | None:
+    """The anchor to keep for a trail: a trail created without one keeps the default one out
+    (it must never touch the person's own anchor); an anchor named explicitly still applies."""
+    chosen = default_anchor() if anchor == "default" else anchor
+    if unanchored and is_automatic(chosen):
+        return None
+    return chosen
+
+
 class Trail:
     """An open trail. Use `Trail.create` / `Trail.open` (or `open_or_create`), then `close()`."""
 
@@ -154,11 +168,14 @@ class Trail:
         directory: Path,
         passphrase: str,
         *,
-        anchor: Anchor | None = None,
+        anchor: AnchorChoice = "default",
         recovery_code: str | None = None,
     ) -> Trail:
         """A new trail in `directory` (which must not hold one). Costs one calibrated KDF run,
-        two with a `recovery_code` (a second slot it opens, for when the passphrase is lost)."""
+        two with a `recovery_code` (a second slot it opens, for when the passphrase is lost).
+
+        The anchor (by default `default_anchor()`) records the new head at once; `anchor=None`
+        makes a trail that no default anchor ever follows (its header says so)."""
         directory = Path(directory)
         if cls.exists(directory):
             raise BadInput(
@@ -173,7 +190,7 @@ class Trail:
         if recovery_code is not None:
             slots.append(keyfile.wrap(master, recovery_code, params, label=keyfile.RECOVERY))
         keys = master.subkeys()
-        header = log.build_header(keys)
+        header = log.build_header(keys, log.FLAG_UNANCHORED if anchor is None else 0)
         created = {
             "tool": {"name": "unbinder", "version": __version__},
             "cipher": keyfile.CIPHER,
@@ -205,7 +222,13 @@ class Trail:
                 f"cannot create the trail in {directory}: {exc.strerror or exc}.",
                 hint="Check free space and permissions, or set UNBINDER_HOME.",
             ) from exc
-        return cls.open_unlocked(directory, master, anchor=anchor)
+        trail = cls.open_unlocked(directory, master, anchor=anchor)
+        try:
+            trail._save_anchor()
+        except BaseException:
+            trail.close()
+            raise
+        return trail
 
     @classmethod
     def unlock(cls, directory: Path, passphrase: str) -> MasterKey:
@@ -218,7 +241,7 @@ class Trail:
         return master
 
     @classmethod
-    def open(cls, directory: Path, passphrase: str, *, anchor: Anchor | None = None) -> Trail:
+    def open(cls, directory: Path, passphrase: str, *, anchor: AnchorChoice = "default") -> Trail:
         """Open for reading and appending; checks the whole chain and cuts off a torn tail.
 
         AuthError: wrong passphrase or damaged key file. TamperedError (TrailTampered): the log
@@ -228,10 +251,11 @@ class Trail:
 
     @classmethod
     def open_unlocked(
-        cls, directory: Path, master: MasterKey, *, anchor: Anchor | None = None
+        cls, directory: Path, master: MasterKey, *, anchor: AnchorChoice = "default"
     ) -> Trail:
         """`open` with a master key already unlocked (no KDF run: tests, tools, child processes)."""
         directory = Path(directory)
+        _check_private(directory)
         keys = master.subkeys()
         path = directory / LOG_NAME
         read_only: str | None = None
@@ -252,23 +276,26 @@ class Trail:
                 _check_key_matches(result, master)
                 if result.problems:
                     raise TrailTampered(result.problems)
+                kept = _resolve_anchor(anchor, result.unanchored)
+                if kept is not None:
+                    # Before any repair: zeroes where anchored records were are no torn tail,
+                    # and nothing is moved aside before that is known.
+                    trail_id = master.trail_id.hex()
+                    outcome = check(kept.load(trail_id), trail_id, result.frames, result.tail)
+                    if outcome.ok is False:
+                        raise TrailTampered(
+                            [Problem(None, outcome.message, scope=f"anchor ({kept.description})")]
+                        )
                 if result.tail is not None and read_only:
                     warnings.append(_tail_left(result))
                 elif result.tail is not None:
                     warnings.append(_cut_tail(directory, fd, data, result))
-            if anchor is not None:
-                trail_id = master.trail_id.hex()
-                outcome = check(anchor.load(trail_id), trail_id, result.frames)
-                if outcome.ok is False:
-                    raise TrailTampered(
-                        [Problem(None, outcome.message, scope=f"anchor ({anchor.description})")]
-                    )
             return cls(
                 directory,
                 master,
                 fd,
                 result,
-                anchor=anchor,
+                anchor=kept,
                 warnings=warnings,
                 read_only=read_only,
             )
@@ -282,7 +309,7 @@ class Trail:
         directory: Path,
         passphrase: str,
         *,
-        anchor: Anchor | None = None,
+        anchor: AnchorChoice = "default",
         advance_anchor: bool = False,
     ) -> VerifyReport:
         """Verify without opening for writing: nothing is repaired, tampering is reported.
@@ -291,10 +318,11 @@ class Trail:
         (creating it if it holds nothing yet).
         """
         report = verify_unlocked(Path(directory), cls.unlock(directory, passphrase), anchor=anchor)
-        if advance_anchor and anchor is not None and not report.problems:
+        kept = report.anchor_used
+        if advance_anchor and kept is not None and not report.problems:
             head = AnchorState(report.trail_id, *report.head)
-            if anchor.load(report.trail_id) != head:
-                anchor.save(head)
+            if kept.load(report.trail_id) != head:
+                kept.save(head)
                 report.anchor = f"{report.anchor}; now holds record {head.seq}"
         return report
 
@@ -648,16 +676,17 @@ def open_or_create(
 ) -> Trail:
     """The user's trail (`paths.trail_dir`); the first audit creates it.
 
-    The anchor defaults to UNBINDER_ANCHOR's, so every command keeps it current.
+    The anchor defaults to `default_anchor()` (UNBINDER_ANCHOR's, else the OS keyring or the
+    config folder's), so every command keeps it current.
     """
     directory = paths.trail_dir
-    anchor = anchor if anchor is not None else default_anchor()
+    choice: AnchorChoice = anchor if anchor is not None else "default"
     if Trail.exists(directory):
-        return Trail.open(directory, passphrase, anchor=anchor)
+        return Trail.open(directory, passphrase, anchor=choice)
     if not create_if_missing:
         raise _no_trail(directory)
     paths.ensure()
-    return Trail.create(directory, passphrase, anchor=anchor, recovery_code=recovery_code)
+    return Trail.create(directory, passphrase, anchor=choice, recovery_code=recovery_code)
 
 
 def change_passphrase(
@@ -689,9 +718,10 @@ def change_passphrase(
 
 
 def verify_unlocked(
-    directory: Path, master: MasterKey, *, anchor: Anchor | None = None
+    directory: Path, master: MasterKey, *, anchor: AnchorChoice = "default"
 ) -> VerifyReport:
     """The full check of `directory`'s trail with an unlocked key (read-only)."""
+    _check_private(directory)
     keys = master.subkeys()
     path = directory / LOG_NAME
     try:
@@ -711,7 +741,15 @@ def verify_unlocked(
         result = log.scan(data, keys)
         _check_key_matches(result, master)
     side_files = sorted(p.name for p in directory.glob(f"{SIDE_PREFIX}*"))
-    return build_report(directory, keys, result, anchor=anchor, warnings=[], side_files=side_files)
+    kept = _resolve_anchor(anchor, result.unanchored)
+    return build_report(directory, keys, result, anchor=kept, warnings=[], side_files=side_files)
+
+
+def _check_private(directory: Path) -> None:
+    """A trail whose folder (or the data folder holding it) another user owns or may write to
+    could have been replaced by them: refused (paths.check_private), before it is read."""
+    check_private(directory.parent)
+    check_private(directory)
 
 
 def _check_key_matches(result: Scan, master: MasterKey) -> None:

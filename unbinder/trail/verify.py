@@ -38,6 +38,7 @@ class VerifyReport:
     orphan_blobs: int = 0
     anchor: str | None = None  # None: no anchor given
     anchor_ok: bool | None = None
+    anchor_used: Anchor | None = None  # the anchor checked (the default one unless refused)
     side_files: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -136,7 +137,8 @@ def build_report(
         )
     if anchor is not None:
         _check_anchor(anchor, keys, result, report)
-    report.problems.sort(key=lambda p: -1 if p.index is None else p.index)
+    # The header first, then records in order, then the anchor's verdict on what is left.
+    report.problems.sort(key=_problem_order)
     return report
 
 
@@ -233,9 +235,16 @@ def _check_blobs(
     report.orphan_blobs = len(present - {b for _, b in refs})
 
 
+def _problem_order(problem: Problem) -> int:
+    if problem.scope.startswith("anchor"):
+        return 1 << 62
+    return -1 if problem.index is None else problem.index
+
+
 def _check_anchor(anchor: Anchor, keys: TrailKeys, result: Scan, report: VerifyReport) -> None:
     trail_id = keys.trail_id.hex()
-    outcome: AnchorCheck = check(anchor.load(trail_id), trail_id, result.frames)
+    outcome: AnchorCheck = check(anchor.load(trail_id), trail_id, result.frames, result.tail)
+    report.anchor_used = anchor
     report.anchor = f"{anchor.description}: {outcome.message}"
     report.anchor_ok = outcome.ok
     if outcome.ok is False:
