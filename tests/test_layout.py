@@ -85,3 +85,14 @@ def test_no_part_imports_a_part_above_it() -> None:
             if imported.startswith("unbinder.") and LEVELS[_part(imported)] > LEVELS[mine]:
                 wrong.append(f"{name} -> {imported}")
     assert sorted(set(wrong) - ALLOWED) == []
+
+
+def test_every_module_is_on_the_map() -> None:
+    """docs/architecture.md names every module, so a newcomer finds where a change belongs."""
+    text = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = [
+        name
+        for name, path in _modules().items()
+        if path.name not in ("__init__.py", "__main__.py") and f"{path.stem}.py" not in text
+    ]
+    assert missing == [], "add them to docs/architecture.md, Parts"
