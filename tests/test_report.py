@@ -299,8 +299,12 @@ def test_the_page_is_self_contained(trail: Trail) -> None:
     assert "@import" not in page
     assert "url(" not in page
     sources = re.findall(r'(?:src|href)="([^"]*)"', page)
-    assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
-    assert base64.b64decode(sources[0].split(",", 1)[1]) == shot
+    images = [s for s in sources if not s.startswith("#")]
+    assert images and all(s.startswith("data:image/png;base64,") for s in images)
+    assert base64.b64decode(images[0].split(",", 1)[1]) == shot
+    # Links stay inside the page: each names an element of it (a screenshot in the appendix).
+    anchors = [s[1:] for s in sources if s.startswith("#")]
+    assert anchors and all(f'id="{a}"' in page for a in anchors)
     assert "@media print" in page
 
 

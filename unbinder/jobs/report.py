@@ -64,6 +64,10 @@ SHORT_MAC = 16  # hex digits of the head MAC shown as its fingerprint
 
 RecipeLookup = Callable[[str], "LoadedRecipe | None"]
 BlobReader = Callable[[str], bytes]
+# A run that records the date the number will be cancelled (`unbinder status --until`).
+DEADLINE = "deadline"
+# Screenshots behind these current states print full width (the rest by caption, unless asked).
+PRINTED_STATES = ("bound", "changed", "unbound")
 Doc = dict[str, Any]
 
 _START = RecordType.RUN_START.label
@@ -114,9 +118,12 @@ def pick_lang(lang: str | None) -> str:
 
 
 def select_runs(
-    runs: list[Doc], *, run: int | None = None, all_runs: bool = False
+    runs: list[Doc], *, run: int | None = None, all_runs: bool = False, ref: str | None = None
 ) -> tuple[str, list[Doc]]:
-    """(mode, runs): one run, every run, or by default every run of the latest run's number."""
+    """(mode, runs): one run, every run, every run of the number whose keyed reference is
+    `ref`, or by default every run of the latest run's number."""
+    if ref is not None:
+        return "number", [r for r in runs if _ref(r) == ref]
     if not runs:
         raise BadInput(
             "the trail holds no run yet, so there is nothing to report.",
@@ -188,18 +195,20 @@ def build_report(
 def report_from_export(
     envelope: Doc,
     *,
-    read_blob: BlobReader,
+    read_blob: BlobReader | None,
     run: int | None = None,
     all_runs: bool = False,
+    ref: str | None = None,
     revealing: bool = False,
     lang: str = "en",
     recipes: RecipeLookup | None = None,
 ) -> Doc:
-    """The report document from an `unbinder.trail/1` envelope and a way to read its blobs."""
+    """The report document from an `unbinder.trail/1` envelope and a way to read its blobs
+    (None: evidence files are left unread, for callers that need only the states)."""
     lang = pick_lang(lang)
     text = _Text(lang)
     lookup = recipes or recipe_lookup()
-    mode, chosen = select_runs(envelope["runs"], run=run, all_runs=all_runs)
+    mode, chosen = select_runs(envelope["runs"], run=run, all_runs=all_runs, ref=ref)
     wanted = {r["id"]: _RunRecords(r) for r in chosen}
     for record in envelope["records"]:
         owner = record["seq"] if record["type"] == _START else record["run"]
@@ -216,10 +225,11 @@ def report_from_export(
     runs = [_run_doc(b, text, lookup, read_blob, evidence) for b in wanted.values()]
     revealed = [r["id"] for r in runs if _shown(r)]
     numbers = _numbers(runs, text, lookup)
+    _mark_printed(numbers, runs)
     head = envelope["trail"]["head"]
     count = len(chosen)
     selection_text = {
-        "run": text("selection_run", run=chosen[0]["id"]),
+        "run": text("selection_run", run=chosen[0]["id"] if chosen else "-"),
         "all": text("selection_all", count=count),
         "number": text("selection_number", count=count),
     }[mode]
@@ -290,7 +300,7 @@ def _run_doc(
     bucket: _RunRecords,
     text: _Text,
     lookup: RecipeLookup,
-    read_blob: BlobReader,
+    read_blob: BlobReader | None,
     evidence: dict[str, Doc],
 ) -> Doc:
     run = bucket.run
@@ -321,14 +331,18 @@ def _run_doc(
                 "via": "check",
                 "recipe": "",
                 "next_step": "",
+                "current": False,
             }
         return entries[platform]
 
     shots: list[Doc] = []  # every evidence record of the run, in order (with or without platform)
+    urls: dict[str, str] = {}  # blob id -> the page's address, as the audit's finding keeps it
     for record in bucket.records:
         payload = record.get("payload") or {}
         platform = str(payload.get("platform") or "")
         rtype = record["type"]
+        if rtype == _FINDING:
+            urls.update(_shot_urls(payload.get("outcome")))
         if rtype == _BLOB:
             blob_id = str(payload.get("blob", ""))
             if blob_id not in evidence:
@@ -338,8 +352,11 @@ def _run_doc(
                     "blob": blob_id,
                     "platform": platform,
                     "name": str(payload.get("name", "")),
+                    "run": run["id"],
                     "record": record["seq"],
                     "time": record["time"],
+                    "url": None,
+                    "printed": False,
                 }
             )
             if platform and blob_id not in entry(platform)["screenshots"]:
@@ -350,6 +367,8 @@ def _run_doc(
             _add_result(entry(platform), record, text)
         elif platform and rtype == _ACTION:
             entry(platform)["steps"].append(_step(record, text))
+    for shot in shots:
+        shot["url"] = urls.get(shot["blob"])
     for item in entries.values():
         item["next_step"] = next_step(_effective(item), item["platform"], text, lookup)
         item["outcome"] = item["outcome"] or "unknown"
@@ -374,6 +393,43 @@ def _run_doc(
         "entries": ordered,
         "screenshots": shots,
     }
+
+
+def _shot_urls(outcome: Any) -> dict[str, str]:
+    """Blob id -> page address from a finding's screenshot list (audits record it since 0.1)."""
+    if not isinstance(outcome, dict) or not isinstance(outcome.get("screenshots"), list):
+        return {}
+    return {
+        str(s["blob"]): address(str(s["url"]))
+        for s in outcome["screenshots"]
+        if isinstance(s, dict) and s.get("blob") and s.get("url")
+    }
+
+
+def address(url: str) -> str:
+    """A page's address as the report shows it: without query or fragment (they may carry
+    tokens, and they make a caption unreadable)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        return urlunsplit(urlsplit(url)._replace(query="", fragment=""))
+    except ValueError:
+        return url.split("?", 1)[0].split("#", 1)[0]
+
+
+def _mark_printed(numbers: list[Doc], runs: list[Doc]) -> None:
+    """Flag the screenshot that backs each platform's current state when that state is one a
+    person acts on or hands over (still bound, changed, removed): the last one its deciding run
+    took of that platform. These print full width; the others print as captions."""
+    by_id = {r["id"]: r for r in runs}
+    for number in numbers:
+        for state in number["platforms"]:
+            run = by_id.get(state["run"])
+            if run is None or state["state"] not in PRINTED_STATES:
+                continue
+            own = [s for s in run["screenshots"] if s["platform"] == state["platform"]]
+            if own:
+                own[-1]["printed"] = True
 
 
 def _source(kind: str, start: Doc) -> str:
@@ -512,7 +568,7 @@ def _step(record: Doc, text: _Text) -> Doc:
     return {"time": record["time"], "by": str(p.get("by", "tool")), "text": words}
 
 
-def _evidence(read_blob: BlobReader, payload: Doc, blob_id: str) -> Doc:
+def _evidence(read_blob: BlobReader | None, payload: Doc, blob_id: str) -> Doc:
     """An evidence file, decrypted for the page (or why it cannot be shown)."""
     media_type = str(payload.get("media_type", ""))
     item: Doc = {
@@ -522,6 +578,9 @@ def _evidence(read_blob: BlobReader, payload: Doc, blob_id: str) -> Doc:
         "status": "ok",
         "data": None,
     }
+    if read_blob is None:
+        item["status"] = "not read"
+        return item
     try:
         data = read_blob(blob_id)
     except UnbinderError as exc:
@@ -569,13 +628,20 @@ def _numbers(runs: list[dict[str, Any]], text: _Text, lookup: RecipeLookup) -> l
             group["phone"]["shown"] = phone["shown"]
         group["runs"].append(run["id"])
         group["entries"].extend(run["entries"])
+        if run["kind"] == DEADLINE:  # the latest date set wins (none: cleared)
+            until = run["details"].get("until")
+            group["until"] = {"date": until, "run": run["id"]} if until else None
     numbers = []
     for group in groups.values():
         platforms = _platform_states(group["entries"], text, lookup)
+        deciding = {(p["platform"], p["run"]) for p in platforms}
+        for item in group["entries"]:
+            item["current"] = (item["platform"], item["run"]) in deciding
         numbers.append(
             {
                 "phone": group["phone"],
                 "runs": group["runs"],
+                "until": group.get("until"),
                 "summary": _count(platforms),
                 "platforms": platforms,
             }
@@ -604,6 +670,7 @@ def _platform_states(
                 "checked": False,
                 "latest": None,
                 "via": "check",
+                "source": item["source"],
                 "recipe": "",
                 "next_step": "",
             },
@@ -624,11 +691,13 @@ def _platform_states(
                 evidence=item["evidence"],
                 since=item["time"],
                 run=item["run"],
+                source=item["source"],
                 confirmed=False,
             )
     for state in states.values():
         state["done"] = state["state"] in DONE_STATES
         state["next_step"] = next_step(state["state"], state["platform"], text, lookup)
+        state["next_brief"] = _brief(state["state"], state["platform"], state["next_step"], text)
         state["difficulty"] = _difficulty(state["platform"], lookup)
     # What still needs doing first, the most urgent (still bound) at the top.
     return sorted(
@@ -664,6 +733,16 @@ def _add_counts(counts: Iterable[dict[str, int]]) -> dict[str, int]:
     return total
 
 
+def _brief(state: str, platform: str, full: str, text: _Text) -> str:
+    """The next step as paper shows it: an app-only platform's steps by name of the command that
+    prints them (they run to several hundred characters each), anything else in full."""
+    if state != "manual":
+        return full
+    from unbinder.jobs.advice import next_step as advice
+
+    return advice("manual", platform, None, text.lang)
+
+
 def next_step(state: str, platform: str, text: _Text, lookup: RecipeLookup) -> str:
     """What the person should do about `platform`, given its state, in the report's language."""
     from unbinder.jobs.advice import next_step as advice
@@ -697,6 +776,8 @@ def render_html(doc: dict[str, Any]) -> str:
         css=(TEMPLATE_DIR / "report.css").read_text(encoding="utf-8"),
         when=_when,
         numbers_of=_numbers_line,
+        address=address,
+        names={p["platform"]: p["name"] for n in doc["numbers"] for p in n["platforms"]},
     )
 
 
