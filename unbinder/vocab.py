@@ -72,6 +72,8 @@ PlatformState = Literal[
 # Which states end the matter for a platform, and which are a platform's answer either way.
 DONE_STATES: tuple[PlatformState, ...] = ("not_bound", "changed", "unbound")
 CONCLUSIVE_STATES: tuple[PlatformState, ...] = ("bound", "not_bound", "changed", "unbound")
+# A platform's state in `unbinder status`: the report's, or not checked by any run yet.
+StatusState = Literal[PlatformState, "not_checked"]
 
 # How much of a recipe rests on public sources (recipe/confidence.py decides).
 Confidence = Literal["sourced", "partly", "assumed"]

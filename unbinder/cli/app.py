@@ -23,6 +23,7 @@ _COMMANDS = {
     "unbind": "unbinder.cli.unbind:unbind",
     "mark": "unbinder.cli.mark:mark",
     "sessions": "unbinder.cli.sessions:sessions",
+    "status": "unbinder.cli.status:status",
 }
 
 
