@@ -194,6 +194,12 @@ def test_the_flow_changes_the_platform_and_verify_reads_it(
     for path in files:
         assert PNG not in path.read_bytes(), f"{path} holds a plaintext PNG"
     assert not trail.verify().problems
+    # The report captions each of them with its page's address, as it does an audit's.
+    from unbinder.jobs.report import build_report
+
+    (reported,) = build_report(trail, run=played.run_id)["runs"]
+    assert {s["blob"] for s in reported["screenshots"]} == set(result.blobs)
+    assert all(s["url"] and "?" not in s["url"] for s in reported["screenshots"]), reported
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -341,3 +347,4 @@ def test_the_session_key_is_the_trails_own_and_survives_reopening(home: Path) ->
         assert reopened.derive_key(KEY_PURPOSE) == key
     with Trail.create(home / "other-trail", PASSPHRASE) as other:
         assert other.derive_key(KEY_PURPOSE) != key
+

@@ -343,6 +343,8 @@ def _run_doc(
         rtype = record["type"]
         if rtype == _FINDING:
             urls.update(_shot_urls(payload.get("outcome")))
+        elif rtype == _ACTION:  # a change flow's own screenshots, listed in its end record
+            urls.update(_shot_urls(payload.get("details")))
         if rtype == _BLOB:
             blob_id = str(payload.get("blob", ""))
             if blob_id not in evidence:

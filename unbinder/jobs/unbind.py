@@ -141,6 +141,26 @@ class Recorder:
         if self.run is not None:
             self.run.result(self.platform, result)
 
+    def evidence(self, outcome: Outcome) -> tuple[dict[str, Any], list[str]]:
+        """The outcome as a trail payload, its screenshots stored first (as blobs) and listed
+        with the address of their page, as an audit's finding lists them (report captions)."""
+        from unbinder.jobs.report import address
+
+        doc = outcome.to_dict()
+        ids = self.screenshots(outcome)
+        if ids:
+            doc["screenshots"] = [
+                {"name": shot.name, "url": address(shot.url), "blob": blob}
+                for shot, blob in zip(outcome.screenshots, ids, strict=True)
+            ]
+        return doc, ids
+
+    def finding_with_screenshots(self, outcome: Outcome) -> list[str]:
+        """Record `outcome` as a finding with its screenshots; return the blob ids."""
+        doc, ids = self.evidence(outcome)
+        self.finding(doc)
+        return ids
+
     def screenshots(self, outcome: Outcome) -> list[str]:
         """Store the outcome's screenshots as encrypted blobs; return their ids."""
         if self.run is None:
@@ -327,14 +347,13 @@ async def run_unbind(
             dry_run_sends=dry_run_sends,
         )
         if flow.before is not None:
-            recorder.finding(flow.before.to_dict())
-            blobs += recorder.screenshots(flow.before)
-        recorder.action(FLOW_ENDED, details=flow.to_dict())
-        blobs += recorder.screenshots(flow)
+            blobs += recorder.finding_with_screenshots(flow.before)
+        doc, shots = recorder.evidence(flow)
+        recorder.action(FLOW_ENDED, details=doc)
+        blobs += shots
         verify = flow.readback
         if verify is not None:
-            recorder.finding(verify.to_dict())
-            blobs += recorder.screenshots(verify)
+            blobs += recorder.finding_with_screenshots(verify)
         said_yes = any(c.answer for c in recording.confirmations)
         # Verify whenever something may have changed and the flow did not read it back itself:
         # a yes let a destructive click through before something else went wrong.
@@ -350,8 +369,7 @@ async def run_unbind(
                 lang=lang,
                 context=context,
             )
-            recorder.finding(verify.to_dict())
-            blobs += recorder.screenshots(verify)
+            blobs += recorder.finding_with_screenshots(verify)
         if sessions is not None and keep_session:
             state = await context.context.storage_state()
             sessions.save(platform, dict(state))
