@@ -103,7 +103,10 @@ def test_mixed_outcomes_json_is_exact() -> None:
     assert doc["summary"] == {
         "platforms": 7,
         "finished": 7,
-        "checked_automatically": 3,
+        "checked_automatically": 2,  # answers only: the broken recipe's error is no answer
+        "checked_by_login": 0,
+        "no_answer": 1,
+        "network": 0,
         "need_a_person": 2,
         "manual": 1,
         "skipped": 1,
@@ -121,6 +124,8 @@ def test_mixed_outcomes_json_is_exact() -> None:
         "id": "example-cn",
         "name": "Example CN",
         "recipe_status": "unverified",
+        "recipe_confidence": "assumed",
+        "via": "check",
         "outcome": "bound",
         "kind": None,
         "evidence": {
