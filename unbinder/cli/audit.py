@@ -14,6 +14,7 @@ from unbinder.errors import BadInput, ExitCode
 
 if TYPE_CHECKING:
     from unbinder.jobs.audit import AuditOptions, AuditRun
+    from unbinder.jobs.concurrency import Concurrency
     from unbinder.phone import PhoneNumber
     from unbinder.recipe.load import LoadedRecipe
 
@@ -29,7 +30,11 @@ if TYPE_CHECKING:
     "--concurrency",
     type=click.IntRange(1, 16),
     default=None,
-    help="Platforms checked at once [default: 4].",
+    help="Platforms checked at once [default: adapted while the audit runs, from the cores, the "
+    "memory and how close pages come to their timeouts].",
+)
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Show how many platforms are checked at once, and why."
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print a versioned JSON document instead of a table."
@@ -74,6 +79,7 @@ def audit(
     platforms: tuple[str, ...],
     only_region: str | None,
     concurrency: int | None,
+    verbose: bool,
     as_json: bool,
     show_number: bool,
     headed: bool,
@@ -112,7 +118,8 @@ def audit(
     from unbinder import redact
     from unbinder.cli.options import parse_number
     from unbinder.i18n.lang import resolve_lang
-    from unbinder.jobs.audit import DEFAULT_CONCURRENCY, AuditOptions
+    from unbinder.jobs.audit import AuditOptions
+    from unbinder.jobs.concurrency import Concurrency
 
     lang = resolve_lang(lang)
     number = parse_number(" ".join(phone), region, lang=lang)
@@ -128,8 +135,11 @@ def audit(
             hint="Drop --no-trail, or drop --keep-session.",
         )
     headed = headed or login
+    # Headed, one platform at a time: a person may have to solve each one's captcha.
+    fixed = concurrency or (1 if headed else None)
+    control = Concurrency.fixed(fixed) if fixed else Concurrency.for_machine()
     options = AuditOptions(
-        concurrency=concurrency or (1 if headed else DEFAULT_CONCURRENCY),
+        concurrency=control,
         allow_side_effects=allow_side_effects,
         lang=lang,
         recheck=recheck,
@@ -145,6 +155,7 @@ def audit(
         headed=headed,
         fixtures=fixtures,
         trail=not no_trail,
+        shown=control if verbose else None,
         login=login,
         keep_session=keep_session,
     )
@@ -210,6 +221,7 @@ def _run(
     headed: bool,
     fixtures: bool,
     trail: bool,
+    shown: Concurrency | None = None,
     login: bool = False,
     keep_session: bool = False,
 ) -> AuditRun:
@@ -225,7 +237,8 @@ def _run(
     result = AuditResult(phone=number, fixtures=fixtures)
     human = SerialHuman(ConsoleHuman(lang=options.lang)) if headed else None
     names = {r.id: r.recipe.name.get(options.lang) for r in chosen}
-    with open_trail() if trail else nullcontext() as handle, Progress(names) as progress:
+    view = Progress(names, concurrency=shown)
+    with open_trail() if trail else nullcontext() as handle, view as progress:
         try:
             return asyncio.run(
                 audit_number(

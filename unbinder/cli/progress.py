@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from rich.live import Live
 
     from unbinder.jobs.audit import AuditEvent, AuditResult, PlatformResult
+    from unbinder.jobs.concurrency import Concurrency
 
 STYLES = {
     "bound": "bold red",
@@ -50,10 +51,21 @@ def console(stderr: bool = False) -> Console:
 
 
 class Progress:
-    """One line per platform: waiting / running / outcome. Plain lines when not a terminal."""
+    """One line per platform: waiting / running / outcome. Plain lines when not a terminal.
 
-    def __init__(self, names: dict[str, str], *, quiet: bool = False) -> None:
+    Given a `concurrency` (verbose), it also shows how many platforms are checked at once and
+    why: in the live view's heading, or as a plain line whenever the number changes.
+    """
+
+    def __init__(
+        self,
+        names: dict[str, str],
+        *,
+        quiet: bool = False,
+        concurrency: Concurrency | None = None,
+    ) -> None:
         self.names = names
+        self.concurrency = concurrency
         self.states: dict[str, str] = dict.fromkeys(names, "waiting")
         self.quiet = quiet
         self.done = 0
@@ -68,6 +80,9 @@ class Progress:
 
             self.live = Live(self._render(), console=self.err, refresh_per_second=8, transient=True)
             self.live.__enter__()
+        if self.concurrency is not None:
+            self.concurrency_changed(self.concurrency.limit, self.concurrency.reason)
+            self.concurrency.on_change(self.concurrency_changed)
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -90,11 +105,21 @@ class Progress:
         if self.live is not None:
             self.live.update(self._render())
 
+    def concurrency_changed(self, limit: int, reason: str) -> None:
+        """Verbose: the number of platforms at once changed (or is shown for the first time)."""
+        if self.live is not None:
+            self.live.update(self._render())
+        elif not self.quiet:
+            click.echo(f"{limit} at once ({reason})", err=True)
+
     def _render(self) -> Any:
         from rich.table import Table
 
         table = Table.grid(padding=(0, 2))
-        table.add_row(f"[bold]Checking {self.total} platforms[/] ({self.done} done)", "")
+        heading = f"[bold]Checking {self.total} platforms[/] ({self.done} done)"
+        if self.concurrency is not None:
+            heading += f", {self.concurrency.limit} at once [dim]({self.concurrency.reason})[/]"
+        table.add_row(heading, "")
         for pid, state in self.states.items():
             table.add_row(
                 f"  {self.names[pid]}", f"[{STYLES.get(state, '')}]{LABELS.get(state, state)}[/]"

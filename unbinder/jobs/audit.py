@@ -10,6 +10,7 @@ One platform's failure never stops the others, and results gathered before an in
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -32,16 +33,16 @@ from unbinder.vocab import (
 )
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page
+    from playwright.async_api import Page, Request
 
     from unbinder.browser.launch import BrowserSession, GuardedContext
     from unbinder.browser.replica import Replica
     from unbinder.engine.human import Human
+    from unbinder.jobs.concurrency import Concurrency
     from unbinder.jobs.throttle import Throttle
     from unbinder.trail import Run, Trail
 
 SCHEMA = "unbinder.audit/1"
-DEFAULT_CONCURRENCY = 4  # measured on 2 cores: see docs/performance.md
 FIXTURE_BACKOFF_SCALE = 0.01  # replicas need no real waiting between retries
 
 
@@ -180,7 +181,9 @@ class AuditEvent:
 
 @dataclass
 class AuditOptions:
-    concurrency: int = DEFAULT_CONCURRENCY
+    # None: adapted to the machine as the audit runs (jobs/concurrency.py); N: exactly N at once;
+    # a Concurrency: that one (the CLI's, which its progress watches).
+    concurrency: int | Concurrency | None = None
     allow_side_effects: bool = False
     screenshots: bool = True
     lang: str = "en"
@@ -234,7 +237,9 @@ async def run_audit(
             finish(pre)
         else:
             browser_bound.append(loaded)
-    pool = _ContextPool(session, browser_bound, replicas, options.concurrency)
+    from unbinder.jobs.concurrency import resolve
+
+    pool = _ContextPool(session, browser_bound, replicas, resolve(options.concurrency))
 
     async def one(index: int) -> None:
         async with pool.slot(index) as first_try:
@@ -249,6 +254,7 @@ async def run_audit(
                 throttle=throttle,
                 emit=emit,
             )
+            pool.observe(browser_bound[index], item)
         finish(item)
 
     tasks = [asyncio.ensure_future(one(i)) for i in range(len(browser_bound))]
@@ -276,39 +282,49 @@ class _Prepared:
 
 
 class _ContextPool:
-    """At most `size` platforms in flight, the next ones' contexts warmed ahead of need.
+    """At most `concurrency.limit` platforms in flight, the next ones' contexts warmed ahead.
 
     Creating a context and its page (a renderer process) is about half of a platform's cost on
     2 cores; opening it while the platforms in flight wait on the network hides most of it.
     Each context still serves one platform only and is closed, off the critical path, after it.
+    Slots are given in the platforms' order. An adaptive limit is fed what the pool sees (each
+    finished check's step times, the event loop's lag, the CPU and memory of the machine) every
+    `TICK` seconds; a lower limit lets the platforms in flight finish, a higher one starts the
+    next at once.
     """
+
+    TICK = 0.25  # seconds between two looks at the machine (adaptive only)
 
     def __init__(
         self,
         session: BrowserSession,
         recipes: Sequence[LoadedRecipe],
         replicas: ReplicaFor | None,
-        size: int,
+        concurrency: Concurrency,
     ) -> None:
         self.session = session
         self.recipes = recipes
         self.replicas = replicas
-        self.gate = asyncio.Semaphore(max(1, size))
+        self.concurrency = concurrency
         self.ahead = 1  # one warmed context beyond the ones in flight
         self.next_to_warm = 0
         self.in_flight = 0
+        self.queue: collections.deque[asyncio.Future[None]] = collections.deque()
         self.warming: dict[int, asyncio.Task[_Prepared]] = {}
         self.closing: set[asyncio.Task[None]] = set()
+        self.watcher: asyncio.Task[None] | None = None
+        self.loading: dict[int, tuple[float, float]] = {}  # index: (since, goto timeout)
 
     def _warm_up_to(self, limit: int) -> None:
         while self.next_to_warm < min(limit, len(self.recipes)):
             index = self.next_to_warm
-            self.warming[index] = asyncio.ensure_future(self._prepare(self.recipes[index]))
+            self.warming[index] = asyncio.ensure_future(self._prepare(index))
             self.next_to_warm += 1
 
-    async def _prepare(self, loaded: LoadedRecipe) -> _Prepared:
+    async def _prepare(self, index: int) -> _Prepared:
         from unbinder.engine import open_guarded
 
+        loaded = self.recipes[index]
         replica = self.replicas(loaded) if self.replicas is not None else None
         context = await open_guarded(self.session, loaded, replica)
         try:
@@ -316,23 +332,108 @@ class _ContextPool:
         except BaseException:
             await context.close()
             raise
+        if self.concurrency.adaptive:
+            self._time_loads(page, index, loaded)
         return _Prepared(context, page, replica)
+
+    def _time_loads(self, page: Page, index: int, loaded: LoadedRecipe) -> None:
+        """Time each load of the page's document (request to DOMContentLoaded, the render a
+        `goto` waits for) while the check runs, not only once it is over."""
+        from unbinder.jobs.concurrency import first_goto_timeout
+
+        check = loaded.recipe.flows.check
+        timeout = first_goto_timeout(check) if check is not None else 0.0
+        loop = asyncio.get_running_loop()
+
+        def started(request: Request) -> None:
+            with contextlib.suppress(Exception):  # a request without a frame is no page load
+                if request.is_navigation_request() and request.frame is page.main_frame:
+                    self.loading[index] = (loop.time(), timeout)
+
+        def rendered(_: object) -> None:
+            began = self.loading.pop(index, None)
+            if began is not None:
+                self.concurrency.observe_step(loop.time() - began[0], began[1])
+
+        page.on("request", started)
+        page.on("domcontentloaded", rendered)
+
+    async def _acquire(self) -> None:
+        if self.concurrency.adaptive and self.watcher is None:
+            self.watcher = asyncio.ensure_future(self._watch())
+        if not self.queue and self.in_flight < self.concurrency.limit:
+            self.in_flight += 1
+            return
+        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.queue.append(granted)
+        try:
+            await granted  # _grant counted us in before it woke us
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                self._release()
+            else:
+                with contextlib.suppress(ValueError):
+                    self.queue.remove(granted)
+            raise
+
+    def _release(self) -> None:
+        self.in_flight -= 1
+        self._grant()
+
+    def _grant(self) -> None:
+        while self.queue and self.in_flight < self.concurrency.limit:
+            granted = self.queue.popleft()
+            if not granted.done():
+                self.in_flight += 1
+                granted.set_result(None)
 
     @contextlib.asynccontextmanager
     async def slot(self, index: int) -> AsyncIterator[asyncio.Task[_Prepared]]:
         """Wait for a free slot; yield the warmed context of platform `index`."""
-        async with self.gate:
-            self.in_flight += 1
+        await self._acquire()
+        try:
             self._warm_up_to(index + 1 + self.ahead)
             task = self.warming.pop(index)
             try:
                 yield task
             finally:
-                self.in_flight -= 1
+                self.loading.pop(index, None)
                 if task.done() and not task.cancelled() and task.exception() is None:
                     self._close_later(task.result().context)
                 else:
                     task.cancel()
+        finally:
+            self._release()
+
+    def observe(self, loaded: LoadedRecipe, item: PlatformResult) -> None:
+        """A check finished: its step times tell the limit how close pages come to timeouts."""
+        check = loaded.recipe.flows.check
+        if self.concurrency.adaptive and item.outcome is not None and check is not None:
+            self.concurrency.observe_outcome(check, item.outcome)
+
+    async def _watch(self) -> None:
+        from unbinder.jobs.concurrency import MachineCpu, available_memory
+
+        loop = asyncio.get_running_loop()
+        cpu = MachineCpu()
+        slow = self.concurrency.policy.grow_below
+        ticks = 0
+        while True:
+            asked = loop.time()
+            await asyncio.sleep(self.TICK)
+            now = loop.time()
+            self.concurrency.observe_lag(now - asked - self.TICK)
+            busy = cpu.sample()
+            if busy is not None:
+                self.concurrency.observe_cpu(busy)
+            if ticks % 8 == 0:
+                self.concurrency.observe_memory(available_memory())
+            ticks += 1
+            for since, timeout in list(self.loading.values()):
+                if timeout and now - since >= slow * timeout:  # slow already, and not done
+                    self.concurrency.observe_step(now - since, timeout)
+            self.concurrency.update(waiting=bool(self.queue))
+            self._grant()
 
     def _close_later(self, context: GuardedContext) -> None:
         closer = asyncio.ensure_future(context.close())
@@ -340,6 +441,9 @@ class _ContextPool:
         closer.add_done_callback(self.closing.discard)
 
     async def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.cancel()
+            await asyncio.gather(self.watcher, return_exceptions=True)
         for task in self.warming.values():
             task.cancel()
         leftovers = await asyncio.gather(*self.warming.values(), return_exceptions=True)
