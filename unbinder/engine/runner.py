@@ -44,7 +44,7 @@ from unbinder.recipe.model import (
     walk_steps,
 )
 from unbinder.redact import redact
-from unbinder.vocab import VERDICTS, FlowName, FlowStatus, HumanKind, OutcomeKind
+from unbinder.vocab import BLOCKERS, VERDICTS, FlowName, FlowStatus, HumanKind, OutcomeKind
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page
@@ -328,7 +328,7 @@ class FlowRun:
                 reason=f"the platform shows no number bound to this account, so {old.masked} "
                 "is not bound to it: nothing was sent or changed",
             )
-        elif before.status in ("needs_human", "rate_limited"):
+        elif before.status in BLOCKERS:
             raise _End(
                 before.status, kind=before.kind, evidence=before.evidence, reason=before.reason
             )
@@ -397,7 +397,7 @@ class FlowRun:
                 evidence=seen("the read-back shows no number at all after the change", matched),
             )
         if after.status != "bound" or not shown:
-            if after.status in ("needs_human", "rate_limited"):
+            if after.status in BLOCKERS:
                 return _End(
                     after.status,
                     kind=after.kind,
