@@ -533,8 +533,9 @@ def test_a_cited_source_must_be_in_sources_with_its_line_and_a_suggestion(tmp_pa
     )
     path = _write(tmp_path, text)
     errors = _messages(path)
-    assert f"{path}:{_line_of(text, 'source: help_artcle')}: flows.check.detect[rule 5].source: " in (
-        "\n".join(errors)
+    assert (
+        f"{path}:{_line_of(text, 'source: help_artcle')}: flows.check.detect[rule 5].source: "
+        in ("\n".join(errors))
     )
     assert any(
         "source 'help_artcle' is not in `sources:` (did you mean 'help_article'?)" in e

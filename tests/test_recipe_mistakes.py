@@ -35,7 +35,9 @@ def _recipe(tmp_path: Path, old: str, new: str) -> Path:
 def test_an_undefined_selector_in_a_detect_rule_is_refused_not_a_crash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = _recipe(tmp_path, "- when: {visible: slider_captcha}", "- when: {visible: slider_captca}")
+    path = _recipe(
+        tmp_path, "- when: {visible: slider_captcha}", "- when: {visible: slider_captca}"
+    )
     monkeypatch.setenv("UNBINDER_RECIPES", str(path.parent))
     result = CliRunner().invoke(cli, ["recipes", "test", "example-cn"])
     assert result.exit_code == ExitCode.BAD_INPUT, result.output
@@ -136,20 +138,25 @@ flows:
       - wait_for: {{text: 首页}}
 {steps}
     detect:
-{detect or '''      - when: {text: 永远不会出现}
+{
+        detect
+        or '''      - when: {text: 永远不会出现}
         outcome: bound
         evidence: never
       - when: {text: 也不会出现}
         outcome: not_bound
         evidence: never
-'''}"""
+'''
+    }"""
     return make_platform(tmp_path, body, FRAME_PAGES, replica=FRAME_REPLICA)
 
 
 def test_a_text_condition_that_misses_names_the_iframe_it_is_in(
     tmp_path: Path, unbinder_browser: BrowserThread
 ) -> None:
-    platform = _frame_platform(tmp_path, "      - wait_for: {text: 该手机号已注册}\n        timeout: 2\n")
+    platform = _frame_platform(
+        tmp_path, "      - wait_for: {text: 该手机号已注册}\n        timeout: 2\n"
+    )
     outcome, _ = run(unbinder_browser, platform)  # type: ignore[arg-type]
     assert outcome.status == "error"
     assert outcome.failure is not None

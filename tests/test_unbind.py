@@ -347,4 +347,3 @@ def test_the_session_key_is_the_trails_own_and_survives_reopening(home: Path) ->
         assert reopened.derive_key(KEY_PURPOSE) == key
     with Trail.create(home / "other-trail", PASSPHRASE) as other:
         assert other.derive_key(KEY_PURPOSE) != key
-
