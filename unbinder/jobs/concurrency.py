@@ -36,28 +36,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from unbinder.recipe.model import STEP_KINDS
+
 if TYPE_CHECKING:
     from unbinder.engine.outcome import Outcome
     from unbinder.recipe.model import Flow, Step
 
 MAX_CONCURRENCY = 16  # the CLI's --concurrency range too
 CONTEXT_MEMORY = 250 * 2**20  # bytes per platform in flight: a heavy page, with a margin
-ATOMIC_STEPS = frozenset(
-    {
-        "goto",
-        "fill",
-        "click",
-        "press",
-        "select",
-        "check",
-        "wait_for",
-        "wait_for_url",
-        "wait_for_response",
-        "extract",
-        "screenshot",
-        "expect",
-    }
-)  # compound steps (if, retry) last as long as their parts; human and confirm wait for a person
+# Steps the machine does alone: compound steps (if, retry) last as long as their parts, human and
+# confirm wait for a person, and outcome takes no time at all.
+ATOMIC_STEPS = frozenset(STEP_KINDS) - {"if", "retry", "human", "confirm", "outcome"}
 
 
 @dataclass(frozen=True)
