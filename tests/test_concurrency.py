@@ -10,6 +10,8 @@ never a wall-clock time.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,9 +27,9 @@ from unbinder.contrib.pytest_plugin import BrowserThread
 from unbinder.engine.outcome import Evidence, Outcome, StepFailure
 from unbinder.jobs.audit import AuditEvent, AuditOptions, AuditResult, run_audit
 from unbinder.jobs.concurrency import (
+    AuditCpu,
     Concurrency,
     Machine,
-    MachineCpu,
     Policy,
     resolve,
     step_times,
@@ -218,6 +220,20 @@ def test_a_lagging_event_loop_shrinks_the_limit_and_one_long_callback_does_not()
     assert min(limit for at, limit in run.limits if at >= 6.0) < run.limit_at(6.0)
 
 
+def test_a_lag_that_lasts_cuts_once_per_window() -> None:
+    clock = Clock()
+    control = adaptive(clock)
+    cuts = []
+    for _ in range(16):  # 4 s of a lagging event loop
+        clock.now = round(clock.now + 0.25, 6)
+        control.observe_lag(0.4)
+        before = control.limit
+        if control.update(waiting=True) < before:
+            cuts.append(clock.now)
+    assert len(cuts) == 2
+    assert cuts[1] - cuts[0] >= control.policy.lag_window
+
+
 def test_grows_only_while_platforms_wait_for_a_slot() -> None:
     clock = Clock()
     control = adaptive(clock)
@@ -314,14 +330,18 @@ def test_a_fixed_concurrency_never_moves() -> None:
     assert resolve(control) is control
 
 
-def test_machine_cpu_gives_a_busy_share() -> None:
-    cpu = MachineCpu(cores=2)
-    first = cpu.sample()
-    sum(i * i for i in range(200_000))  # some CPU time between the samples
-    second = cpu.sample()
-    if Path("/proc/stat").exists():
-        assert first is None  # a share needs two samples
-    assert second is None or 0.0 <= second <= 1.0
+def test_audit_cpu_counts_this_process_and_its_children() -> None:
+    cpu = AuditCpu(cores=1)
+    if not cpu.available:
+        pytest.skip("no /proc here: the policy goes by the pages' times alone")
+    assert cpu.sample() is None  # a share needs two samples
+    before = cpu.cpu_seconds()
+    subprocess.run([sys.executable, "-c", "sum(i * i for i in range(3_000_000))"], check=True)
+    after = cpu.cpu_seconds()
+    assert before is not None and after is not None
+    assert after - before > 0.05  # the child's CPU time, reaped into ours
+    share = cpu.sample()
+    assert share is not None and share > 0
 
 
 def test_step_times_pair_each_step_with_its_timeout() -> None:

@@ -288,9 +288,9 @@ class _ContextPool:
     2 cores; opening it while the platforms in flight wait on the network hides most of it.
     Each context still serves one platform only and is closed, off the critical path, after it.
     Slots are given in the platforms' order. An adaptive limit is fed what the pool sees (each
-    finished check's step times, the event loop's lag, the CPU and memory of the machine) every
-    `TICK` seconds; a lower limit lets the platforms in flight finish, a higher one starts the
-    next at once.
+    finished check's step times, the pages loading, the event loop's lag, the CPU the audit
+    uses, the memory left) every `TICK` seconds; a lower limit lets the platforms in flight
+    finish, a higher one starts the next at once.
     """
 
     TICK = 0.25  # seconds between two looks at the machine (adaptive only)
@@ -412,10 +412,10 @@ class _ContextPool:
             self.concurrency.observe_outcome(check, item.outcome)
 
     async def _watch(self) -> None:
-        from unbinder.jobs.concurrency import MachineCpu, available_memory
+        from unbinder.jobs.concurrency import AuditCpu, available_memory
 
         loop = asyncio.get_running_loop()
-        cpu = MachineCpu()
+        cpu = AuditCpu()
         slow = self.concurrency.policy.grow_below
         ticks = 0
         while True:

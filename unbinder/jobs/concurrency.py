@@ -10,14 +10,17 @@ The adaptive policy (the figures behind it: docs/performance.md):
   fewer on a machine already busy (more tasks ready to run than cores: its share of them), and
   a ceiling of 4 per core (8 on 2 cores, at most 16), lowered so that the platforms in flight
   fit in half the memory available at `CONTEXT_MEMORY` each.
-- **Grow by one**, at most once a second and only while platforms wait for a slot, when the
-  machine shows room: its CPU was less than 85 % busy over the last 2 s (all of it, not only
-  the audit's: a machine busy with other work has no room either), the event loop is on time
-  (median lag under 50 ms), and no step seen in the last 6 s took a quarter of its timeout.
+- **Grow by one**, at most every half second and only while platforms wait for a slot, when
+  the audit shows room: its processes (this one, the Playwright driver, the browser) used less
+  than 85 % of the cores over the last second, the event loop is on time (median lag under
+  50 ms), a page has been seen loading, and no step seen in the last 6 s took a quarter of its
+  timeout. On a machine shared with other work the audit gets less than that CPU; whether that
+  is enough is what its pages' times say.
 - **Shrink by a third** as soon as a step took half its timeout (a page still loading counts
   with the time it has taken so far), or the event loop's median lag reaches 250 ms, or memory
-  runs short. What was seen before the cut is forgotten, and the limit grows again no sooner
-  than 3 s later, on fresh evidence.
+  runs short. A step that began before a cut cannot cause another one (it ran at the old
+  limit), nor can the lag before 2 s of it have been seen since; the limit grows again no
+  sooner than 3 s later, once no slow step is left among the last 6 s.
 
 So the limit stays where pages finish well inside their timeouts: it climbs while the checks
 mostly wait on the network, stops when the CPU is full, and backs off when pages slow down,
@@ -115,13 +118,13 @@ class Policy:
     shrink_above: float = 0.5
     lag_grow_below: float = 0.05  # seconds: the median event-loop lag
     lag_shrink_above: float = 0.25
-    cpu_grow_below: float = 0.85  # the machine's busy share
+    cpu_grow_below: float = 0.85  # the share of the cores the audit's processes use
     shrink_factor: float = 2 / 3
-    grow_every: float = 1.0  # seconds between two increases
+    grow_every: float = 0.5  # seconds between two increases
     calm_after_shrink: float = 3.0  # seconds before growing again after a decrease
     window: float = 6.0  # seconds a step observation counts
     lag_window: float = 2.0  # seconds of event-loop lag whose median counts
-    cpu_window: float = 2.0  # seconds of CPU samples averaged
+    cpu_window: float = 1.0  # seconds of CPU samples averaged
 
 
 @dataclass(frozen=True)
@@ -152,8 +155,8 @@ class Concurrency:
     """The number of platforms in flight: fixed, or adapted (`adaptive`) from observations.
 
     Feed it `observe_step` (a step's duration and its timeout) or `observe_outcome`,
-    `observe_lag`, `observe_cpu` (the machine's busy share) and `observe_memory`, then call
-    `update(waiting=...)`: it returns the limit (also `limit`).
+    `observe_lag`, `observe_cpu` (the share of the cores the audit used) and `observe_memory`,
+    then call `update(waiting=...)`: it returns the limit (also `limit`).
     """
 
     def __init__(
@@ -266,7 +269,7 @@ class Concurrency:
         self._lags.append((self.clock(), max(0.0, seconds)))
 
     def observe_cpu(self, busy: float) -> None:
-        """The share (0 to 1) of the machine's CPU time that was busy since the last sample."""
+        """The share (0 to 1) of the cores the audit's processes used since the last sample."""
         self._cpu.append((self.clock(), min(1.0, max(0.0, busy))))
 
     def observe_memory(self, available: int | None) -> None:
@@ -286,7 +289,7 @@ class Concurrency:
         return recent[len(recent) // 2] if recent else None
 
     def cpu(self) -> float | None:
-        """The machine's busy share lately (None: not measured)."""
+        """The share of the cores the audit used lately (None: not measured)."""
         return sum(b for _, b in self._cpu) / len(self._cpu) if self._cpu else None
 
     def update(self, *, waiting: bool) -> int:
@@ -305,7 +308,11 @@ class Concurrency:
         shrink = None
         if fresh is not None and fresh >= p.shrink_above:
             shrink = f"a step took {fresh:.0%} of its timeout"
-        elif lag is not None and lag >= p.lag_shrink_above:
+        elif (
+            lag is not None
+            and lag >= p.lag_shrink_above
+            and now - self._last_shrink >= p.lag_window  # a full window since the last cut
+        ):
             shrink = f"the event loop lags {lag * 1000:.0f} ms"
         elif self._memory is not None and self._memory < 2 * p.context_memory:
             shrink = f"{self._memory / 2**20:.0f} MiB of memory left"
@@ -327,7 +334,7 @@ class Concurrency:
         )
         if room:
             seen = [
-                f"CPU {cpu:.0%} busy" if cpu is not None else "",
+                f"CPU {cpu:.0%}" if cpu is not None else "",
                 f"steps at {pressure:.0%} of their timeouts" if pressure is not None else "",
                 f"lag {lag * 1000:.0f} ms" if lag is not None else "",
             ]
@@ -417,42 +424,69 @@ def _step_at(steps: list[Step], path: str) -> Step | None:
     return None
 
 
-class MachineCpu:
-    """How busy the machine's CPU was between two samples, all processes together.
+class AuditCpu:
+    """The share of the cores used by this process and every process below it (the Playwright
+    driver, the browser and its renderers) since the last sample.
 
-    Linux: the idle and busy times of /proc/stat. Elsewhere: the 1-minute load average per core
-    (slower to follow, but it says the same thing); None where neither exists.
+    Linux only (/proc); elsewhere `sample()` is None and the policy goes by the pages' times
+    and the event loop. Scanning all of /proc costs milliseconds on a busy machine, so a process
+    found outside the tree once is not read again; the CPU time of a process that ended is in
+    its parent's `cutime`/`cstime` once the parent has reaped it.
     """
 
-    def __init__(self, cores: int | None = None) -> None:
+    def __init__(self, cores: int | None = None, root: int | None = None) -> None:
         self.cores = cores or usable_cores()
-        self._last: tuple[int, int] | None = None
-        self._proc = Path("/proc/stat").exists()
+        self.root = root if root is not None else os.getpid()
+        self.available = Path(f"/proc/{self.root}/stat").exists()
+        self._tick = os.sysconf("SC_CLK_TCK") if self.available else 100
+        self._outside: set[int] = set()
+        self._last: tuple[float, float] | None = None  # (wall, CPU seconds)
 
     def sample(self) -> float | None:
-        if self._proc:
-            times = _proc_stat()
-            if times is not None:
-                last, self._last = self._last, times
-                if last is None or times[1] <= last[1]:
-                    return None
-                return (times[0] - last[0]) / (times[1] - last[1])
-        if hasattr(os, "getloadavg"):
-            with contextlib.suppress(OSError):
-                return min(1.0, os.getloadavg()[0] / self.cores)
-        return None
+        used = self.cpu_seconds()
+        if used is None:
+            return None
+        now = time.monotonic()
+        last, self._last = self._last, (now, used)
+        if last is None or now <= last[0]:
+            return None
+        return max(0.0, used - last[1]) / (now - last[0]) / self.cores
+
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds used so far by the tree below (and including) `root`."""
+        if not self.available:
+            return None
+        try:
+            pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
+        except OSError:
+            return None
+        self._outside &= set(pids)
+        parents: dict[int, int] = {}
+        ticks: dict[int, int] = {}
+        for pid in pids:
+            if pid in self._outside:
+                continue
+            fields = _stat(pid)
+            if fields is not None:
+                parents[pid] = int(fields[1])
+                ticks[pid] = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        inside = {self.root}
+        grew = True
+        while grew:
+            grew = False
+            for pid, parent in parents.items():
+                if pid not in inside and parent in inside:
+                    inside.add(pid)
+                    grew = True
+        self._outside |= set(parents) - inside
+        return sum(ticks.get(pid, 0) for pid in inside) / self._tick
 
 
-def _proc_stat() -> tuple[int, int] | None:
-    """(busy, total) jiffies of all CPUs since boot."""
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name: [state, ppid, ...]."""
     try:
-        with open("/proc/stat", "rb") as handle:
-            first = handle.readline().split()
-        values = [int(v) for v in first[1:9]]  # user nice system idle iowait irq softirq steal
-    except (OSError, ValueError):
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            raw = handle.read()
+    except OSError:
         return None
-    if len(values) < 5:
-        return None
-    idle = values[3] + values[4]
-    total = sum(values)
-    return total - idle, total
+    return raw.rsplit(b")", 1)[-1].decode("ascii", "replace").split()
