@@ -378,11 +378,7 @@ def _unchecked(entry: Entry, lang: str, lookup: RecipeLookup) -> Item:
 
     checkable = bool({"check", "verify"} & set(entry.flow_names))
     state: StatusState = "not_checked" if checkable else "manual"
-    words = (
-        _say(lang, "next_check_first", id=entry.id)
-        if checkable
-        else next_step("manual", entry.id, lookup(entry.id), lang)
-    )
+    words = next_step(state, entry.id, lookup(entry.id), lang)
     return Item(
         platform=entry.id,
         name=entry.name.get(lang),

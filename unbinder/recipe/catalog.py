@@ -49,6 +49,8 @@ SIDE_EFFECTS = ("sends_sms", "notifies_owner", "destructive")
 # NEW stay placeholders: the number is never printed in full.
 COMMANDS = {
     "check": "unbinder audit {phone} --platform {id}",
+    "headed": "unbinder audit {phone} --platform {id} --headed",
+    "side_effects": "unbinder audit {phone} --platform {id} --allow-side-effects",
     "change": "unbinder unbind {id} --phone {phone} --new-phone NEW",
     "unbind": "unbinder unbind {id} --phone {phone} --mode unbind",
     "mark": "unbinder mark {id} --phone {phone} --status changed",
