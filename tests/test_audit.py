@@ -38,26 +38,33 @@ DEMO = [
 
 EXPECTED_TABLE = """\
                                                                                         Audit of +86 138****8000
-┏━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
-┃ platform                  ┃ outcome        ┃ evidence                                                                   ┃ what to do next                                                            ┃
-┡━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩
-│ Example CN (unverified)   │ BOUND          │ the platform's lookup says an account exists for this number: response     │ Move or remove it: unbinder unbind example-cn --phone OLD --new-phone NEW  │
-│                           │                │ POST passport.example-cn.test/api/account/exists: data.exists = true       │                                                                            │
-│ Example Intl (unverified) │ not bound      │ the platform says no account uses this number: text "Couldn't find your    │ Nothing to do.                                                             │
-│                           │                │ Example Account"                                                           │                                                                            │
-│ Demo Social (unverified)  │ needs a person │ a slider captcha guards the account finder: captcha is visible             │ Solve the check yourself: unbinder audit PHONE --platform demo-social      │
-│                           │                │                                                                            │ --headed                                                                   │
-│ Demo Food (unverified)    │ rate limited   │ the platform asks to slow down: text '请求过于频繁，请稍后再试'            │ The platform asked to slow down: check again later.                        │
-│ Demo Travel (broken)      │ recipe error   │ step 3 `click next` (selector next): no alternative of selector 'next'     │ The recipe no longer fits the page: check by hand (unbinder recipes show   │
-│                           │                │ became visible within 3s                                                   │ demo-travel).                                                              │
-│ Demo Chat (unverified)    │ manual         │ The number can only be changed in the app.                                 │ In the app: Open Demo Chat on your phone > Me > Settings > Account         │
-│                           │                │                                                                            │ security > Phone number > Choose "Change phone number", enter the new      │
-│                           │                │                                                                            │ number and the code sent to it. Then record it: unbinder mark demo-chat    │
-│                           │                │                                                                            │ --phone OLD --status changed                                               │
-│ Demo Video (unverified)   │ skipped        │ skipped: this check sends an SMS to the number                             │ This check texts the number or notifies its owner: rerun with              │
-│                           │                │                                                                            │ --allow-side-effects if you accept that.                                   │
-└───────────────────────────┴────────────────┴────────────────────────────────────────────────────────────────────────────┴────────────────────────────────────────────────────────────────────────────┘
+
+ platform                    outcome          evidence                                                                      what to do next
+ ──────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────────
+ Example CN (unverified)     BOUND            the platform's lookup says an account exists for this number: response POST   Move or remove it: [1]
+                                              passport.example-cn.test/api/account/exists: data.exists = true
+ Demo Social (unverified)    needs a person   a slider captcha guards the account finder: captcha is visible                Solve the check yourself: [2]
+ Demo Food (unverified)      rate limited     the platform asks to slow down: text '请求过于频繁，请稍后再试'               The platform asked to slow down: check again later.
+ Demo Travel (broken)        recipe error     step 3 `click next` (selector next): no alternative of selector 'next'        The recipe no longer fits the page: check by hand ([3]).
+                                              became visible within 3s
+ Demo Chat (unverified)      manual           The number can only be changed in the app.                                    In the app: Open Demo Chat on your phone > Me > Settings > Account security
+                                                                                                                            > Phone number > Choose "Change phone number", enter the new number and the
+                                                                                                                            code sent to it. Then record it: [4]
+ Demo Video (unverified)     skipped          skipped: this check sends an SMS to the number                                This check texts the number or notifies its owner. If you accept that: [5]
+ Example Intl (unverified)   not bound        the platform says no account uses this number: text "Couldn't find your       Nothing to do.
+                                              Example Account"
+
 7 platforms: 2 checked automatically (1 bound), 1 without an answer, 2 need a person, 1 manual, 1 skipped.
+Still bound (1): Example CN.
+Need you (2): Demo Social, Demo Food.
+No answer yet (1): Demo Travel.
+
+Commands to copy (OLD and PHONE stand for the number checked, NEW for your new one):
+  [1] unbinder unbind example-cn --phone OLD --new-phone NEW
+  [2] unbinder audit PHONE --platform demo-social --headed
+  [3] unbinder recipes show demo-travel
+  [4] unbinder mark demo-chat --phone OLD --status changed
+  [5] unbinder audit PHONE --platform demo-video --allow-side-effects
 """
 
 

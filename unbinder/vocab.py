@@ -40,6 +40,17 @@ AuditStatus = Literal[
 AUTOMATIC: tuple[AuditStatus, ...] = ("bound", "not_bound")
 NO_ANSWER: tuple[AuditStatus, ...] = ("unknown", "error")
 NEEDS_PERSON: tuple[AuditStatus, ...] = ("needs_human", "rate_limited")
+# The order an audit's table lists them: still bound, then what needs the person, what got no
+# answer, what is left to do by hand or skipped, and last what is fine.
+URGENCY: tuple[AuditStatus, ...] = (
+    "bound",
+    *NEEDS_PERSON,
+    *NO_ANSWER,
+    "manual",
+    "skipped",
+    "throttled",
+    "not_bound",
+)
 # Audit outcomes a login may improve on (`audit --login` runs the recipe's verify flow for them).
 LOGIN_WORTHY: tuple[AuditStatus, ...] = ("manual", "skipped", "needs_human", "rate_limited")
 # How a platform was checked: its anonymous page, or the person's login (`audit --login`).

@@ -37,3 +37,16 @@ def parse_number(text: str, region: str | None, *, lang: str | None = None) -> P
             click.echo(say("region_from_locale", resolve_lang(lang), region=guessed), err=True)
             return number
     return parse_phone(text, region)
+
+
+def text_width(default: int = 96) -> int:
+    """The columns to fill: the terminal's (or COLUMNS), else `default` for a pipe or a file."""
+    import os
+    import shutil
+    import sys
+
+    if os.environ.get("COLUMNS", "").isdigit():
+        return max(40, int(os.environ["COLUMNS"]))
+    if sys.stdout.isatty():
+        return max(40, shutil.get_terminal_size().columns)
+    return default

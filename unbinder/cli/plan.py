@@ -35,7 +35,7 @@ def plan(
     """
     import json
 
-    from unbinder.cli.options import parse_number
+    from unbinder.cli.options import parse_number, text_width
     from unbinder.i18n.lang import resolve_lang
     from unbinder.jobs.plan import build_plan, render_text
     from unbinder.recipe.catalog import load_catalog
@@ -50,4 +50,4 @@ def plan(
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
-        click.echo(render_text(result), nl=False)
+        click.echo(render_text(result, width=text_width()), nl=False)

@@ -128,32 +128,78 @@ class Progress:
 
 
 def result_table(result: AuditResult, lang: str = "en") -> None:
-    """The table at the end: platform, outcome, evidence, what to do next; then the coverage."""
+    """The table at the end, most urgent first: platform, outcome, evidence, what to do next;
+    then the coverage, the platforms that need the person by name, and the commands to copy.
+
+    Commands never sit in a table cell, where a narrow terminal would break them: the cell
+    names them by number and they follow the table whole, one per line.
+    """
+    from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     from unbinder.i18n.words import say
 
     out = console()
-    table = Table(title=f"Audit of {result.phone.masked}", show_lines=False, expand=False)
-    table.add_column("platform", no_wrap=True)
-    table.add_column("outcome", no_wrap=True)
-    table.add_column("evidence")
-    table.add_column("what to do next")
-    for item in result.ordered():
+    table = Table(
+        title=say("audit_title", lang, number=result.phone.masked),
+        box=box.SIMPLE_HEAD,
+        expand=False,
+        pad_edge=False,
+    )
+    table.add_column(say("col_platform", lang), overflow="fold", ratio=2)
+    table.add_column(say("col_outcome", lang), overflow="fold", ratio=1)
+    table.add_column(say("col_evidence", lang), overflow="fold", ratio=3)
+    table.add_column(say("col_next", lang), overflow="fold", ratio=3)
+    commands: list[str] = []
+    for item in result.by_urgency():
+        advice = item.advice(lang)
+        if advice.command:
+            commands.append(advice.command)
+            next_text = advice.text(f"[{len(commands)}]")
+        else:
+            next_text = advice.text()
         table.add_row(
             _platform_cell(item, lang),
             f"[{STYLES.get(item.status, '')}]{LABELS.get(item.status, item.status)}[/]"
             + (f"\n[dim]{say('by_login', lang)}[/]" if item.via == "login" else ""),
-            item.evidence_summary(),
-            item.next_step(lang),
+            escape(item.evidence_summary()),
+            escape(next_text),
         )
     out.print(table)
     out.print(coverage_line(result, lang))
+    for line in named_lines(result, lang):
+        out.print(line, markup=False)
     offline = offline_line(result, lang)
     if offline is not None:
-        out.print(f"[yellow]{offline}[/]")
+        out.print(f"[yellow]{escape(offline)}[/]")
     if result.interrupted:
-        out.print("[yellow]Interrupted: the platforms above are all that finished.[/]")
+        out.print(f"[yellow]{escape(say('audit_interrupted', lang))}[/]")
+    if commands:
+        out.print()
+        out.print(say("commands_heading", lang), markup=False)
+        for number, line in enumerate(commands, start=1):
+            # soft_wrap: printed whole; a terminal narrower than the command folds it itself
+            out.print(f"  [{number}] {line}", markup=False, soft_wrap=True)
+
+
+def named_lines(result: AuditResult, lang: str = "en") -> list[str]:
+    """The platforms a person must act on, by name: still bound, needing them, without an
+    answer (one line each, only those that have any)."""
+    from unbinder.i18n.words import say
+    from unbinder.vocab import NEEDS_PERSON, NO_ANSWER
+
+    comma = "、" if lang.startswith("zh") else ", "
+    lines = []
+    for key, statuses in (
+        ("named_bound", ("bound",)),
+        ("named_person", NEEDS_PERSON),
+        ("named_no_answer", NO_ANSWER),
+    ):
+        names = result.named(statuses, lang)
+        if names:
+            lines.append(say(key, lang, count=len(names), names=comma.join(names)))
+    return lines
 
 
 def _platform_cell(item: PlatformResult, lang: str) -> str:

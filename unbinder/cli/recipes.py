@@ -40,6 +40,7 @@ def list_command(region: str | None, as_json: bool, demo: bool, lang: str | None
     """
     import json
 
+    from unbinder.cli.options import text_width
     from unbinder.i18n.lang import resolve_lang
     from unbinder.recipe.catalog import catalog_json, load_catalog
     from unbinder.recipe.catalog_text import render_list
@@ -49,7 +50,8 @@ def list_command(region: str | None, as_json: bool, demo: bool, lang: str | None
     if as_json:
         click.echo(json.dumps(catalog_json(entries), ensure_ascii=False, indent=2))
     else:
-        click.echo(render_list(entries, resolve_lang(lang)), nl=False)
+        width = text_width(default=0) or None  # a pipe without COLUMNS: the whole table
+        click.echo(render_list(entries, resolve_lang(lang), width), nl=False)
     for note in catalog.notes:
         click.echo(f"note: {note}", err=True)
     for problem in catalog.problems:

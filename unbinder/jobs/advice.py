@@ -62,6 +62,8 @@ def advise(
         "not_done": command("change", platform, "OLD"),
         "not_checked": command("check", platform),
     }
+    if state in ("rate_limited", "throttled"):  # nothing to run now: wait
+        return Advice(f"next_{state}", lang)
     key = f"next_{state}"
     if not has(key, lang):
         key = "next_unknown"

@@ -27,6 +27,7 @@ from unbinder.vocab import (
     NEEDS_PERSON,
     NO_ANSWER,
     THROTTLING,
+    URGENCY,
     AuditStatus,
     CheckedVia,
     check_status,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from unbinder.browser.launch import BrowserSession, GuardedContext
     from unbinder.browser.replica import Replica
     from unbinder.engine.human import Human
+    from unbinder.jobs.advice import Advice
     from unbinder.jobs.concurrency import Concurrency
     from unbinder.jobs.throttle import Throttle
     from unbinder.trail import Run, Trail
@@ -68,9 +70,13 @@ class PlatformResult:
 
     def next_step(self, lang: str = "en") -> str:
         """What the person should do next about this platform, in one line."""
-        from unbinder.jobs.advice import next_step
+        return str(self.advice(lang))
 
-        return next_step(self.status, self.id, self.recipe, lang)
+    def advice(self, lang: str = "en") -> Advice:
+        """What to do next, with its command kept apart (the terminal prints it below)."""
+        from unbinder.jobs.advice import advise
+
+        return advise(self.status, self.id, self.recipe, lang)
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         recipe = self.recipe.recipe
@@ -148,6 +154,17 @@ class AuditResult:
         """Results in the order the platforms were planned."""
         index = {pid: i for i, pid in enumerate(self.planned)}
         return sorted(self.results, key=lambda r: index.get(r.id, len(index)))
+
+    def by_urgency(self) -> list[PlatformResult]:
+        """Results as a person should read them: still bound first, then those needing them,
+        those without an answer, manual and skipped ones, and last the ones not bound; in the
+        planned order (most harmful first) within each."""
+        rank = {status: i for i, status in enumerate(URGENCY)}
+        return sorted(self.ordered(), key=lambda r: rank.get(r.status, len(rank)))
+
+    def named(self, statuses: tuple[AuditStatus, ...], lang: str = "en") -> list[str]:
+        """The names of the platforms whose outcome is one of `statuses`, most urgent first."""
+        return [r.recipe.recipe.name.get(lang) for r in self.by_urgency() if r.status in statuses]
 
     def to_json(self, *, show_number: bool = False, lang: str = "en") -> dict[str, Any]:
         phone: dict[str, Any] = {"masked": self.phone.masked}

@@ -285,20 +285,21 @@ def _item(entry: Entry, variant: Variant, lang: str) -> Item:
 # --------------------------------------------------------------------------- text
 
 
-def render_text(plan: Plan) -> str:
-    """The checklist as plain text, ready for a terminal or a printer."""
+def render_text(plan: Plan, width: int = 96) -> str:
+    """The checklist as plain text, ready for a terminal or a printer, its lines filled to
+    `width` columns (commands and addresses are never broken)."""
     words = plan_text()["items"]
     colon = "：" if plan.lang.startswith("zh") else ": "
     out: list[str] = [plan.title, "=" * min(72, display_width(plan.title)), ""]
-    out += [*_wrap(plan.intro, ""), ""]
+    out += [*_wrap(width, plan.intro, ""), ""]
     for section in plan.sections:
         out += [section.heading, "-" * min(72, display_width(section.heading))]
         for note in section.notes:
             if section.platforms:
-                out += _wrap(note.text, "")
+                out += _wrap(width, note.text, "")
                 continue
             head = f"{note.name}{colon}" if note.name else ""
-            out += _wrap(f"[ ] {head}{note.text}", "    ")
+            out += _wrap(width, f"[ ] {head}{note.text}", "    ")
             if note.url:
                 out.append(f"    {note.url}")
         if section.platforms:
@@ -306,38 +307,37 @@ def render_text(plan: Plan) -> str:
             for group in plan.groups:
                 out += ["", f"## {group.title}"]
                 for item in group.items:
-                    out.append(f"[ ] {item.name} ({item.entry.id}) · {' · '.join(item.tags)}")
+                    head = f"[ ] {item.name} ({item.entry.id}) · {' · '.join(item.tags)}"
+                    out += _wrap(width, head, "    ")
                     if item.hint:
-                        out += _wrap(item.hint, "      ", first="    ")
+                        out += _wrap(width, item.hint, "      ", first="    ")
                     if item.waiting:
                         label = _t(words["waiting"], plan.lang)
-                        out += _wrap(f"{label}{colon}{item.waiting}", "      ", first="    ")
+                        out += _wrap(width, f"{label}{colon}{item.waiting}", "      ", first="    ")
                     if item.settings_url:
                         label = _t(words["settings"], plan.lang)
-                        out.append(f"    {label}{colon}{item.settings_url}")
+                        out += _labelled(width, label, colon, item.settings_url)
                     if item.manual_steps:
                         out.append(f"    {_t(words['manual'], plan.lang)}{colon.rstrip()}")
                         for number, step in enumerate(item.manual_steps, start=1):
-                            out += _wrap(f"{number}. {step}", "         ", first="      ")
+                            out += _wrap(width, f"{number}. {step}", "         ", first="      ")
                         if item.manual_url:
                             out.append(f"      {item.manual_url}")
                     for cmd in item.commands:
-                        out.append(f"    {cmd.label}{colon}{cmd.command}")
+                        out += _labelled(width, cmd.label, colon, cmd.command)
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
-def _wrap(text: str, indent: str, first: str = "", width: int = 96) -> list[str]:
-    """Wrap text at word boundaries; Chinese text is left whole (terminals wrap it)."""
-    import textwrap
+def _wrap(width: int, text: str, indent: str, first: str = "") -> list[str]:
+    from unbinder.i18n.wrap import wrap
 
-    if sum(ord(ch) > 0x2E80 for ch in text) > len(text) // 4:
-        return [first + text]
-    return textwrap.wrap(
-        text,
-        width=width,
-        initial_indent=first,
-        subsequent_indent=indent,
-        break_on_hyphens=False,
-        break_long_words=False,
-    ) or [first]
+    return wrap(text, width, indent, first)
+
+
+def _labelled(width: int, label: str, colon: str, value: str) -> list[str]:
+    """`label: value` on one line when it fits, else the value whole on the next line."""
+    line = f"    {label}{colon}{value}"
+    if display_width(line) <= width:
+        return [line]
+    return [f"    {label}{colon.rstrip()}", f"      {value}"]

@@ -72,9 +72,13 @@ def confidence_text(entry: Entry, lang: str) -> str:
     return f"{word('confidence', entry.confidence, lang)}{left}{detail}{right}"
 
 
-def render_list(entries: Sequence[Entry], lang: str) -> str:
+def render_list(entries: Sequence[Entry], lang: str, width: int | None = None) -> str:
     """One line per platform under a header, then a summary, the share of verdict rules with a
-    public source, and what `unverified` means."""
+    public source, and what `unverified` means.
+
+    Given a `width` the table does not fit in, each platform takes a block instead: its id,
+    then what the table's columns say, filled to the width (an id is never broken).
+    """
     if not entries:
         return _label("empty", lang) + "\n"
     header = [
@@ -110,6 +114,8 @@ def render_list(entries: Sequence[Entry], lang: str) -> str:
         "  ".join(pad(cell, widths[i]) for i, cell in enumerate(row[:-1])) + "  " + row[-1]
         for row in rows
     ]
+    if width is not None and max(display_width(line) for line in lines) > width:
+        lines = _blocks(entries, lang, width)
     working = sum(e.status == "working" for e in entries)
     unverified = sum(e.status == "unverified" for e in entries)
     summary = (
@@ -121,7 +127,36 @@ def render_list(entries: Sequence[Entry], lang: str) -> str:
     )
     share = sourced_share_text(entries, lang)
     notes = [summary, *([share] if share else []), _label("status_note", lang)]
+    if width is not None:
+        from unbinder.i18n.wrap import wrap
+
+        notes = [line for note in notes for line in wrap(note, width)]
     return printable("\n".join([*lines, "", *notes]) + "\n")
+
+
+def _blocks(entries: Sequence[Entry], lang: str, width: int) -> list[str]:
+    """The list for a narrow terminal: per platform its id and name, then what the table's
+    columns say, broken between fields to fit `width` (an id is never broken)."""
+    from unbinder.i18n.wrap import fill
+
+    colon, comma = ("：", "、") if lang.startswith("zh") else (": ", ", ")
+    lines: list[str] = []
+    for e in entries:
+        harm = _label("harm_scale", lang).replace("{harm}", str(e.harm))
+        fields = [
+            ",".join(e.regions),
+            word("categories", e.category, lang),
+            _label("show_harm", lang) + colon + harm,
+            _label("show_difficulty", lang) + colon + difficulty_text(e, lang),
+            comma.join(word("flows", f, lang) for f in e.flow_names),
+            status_text(e, lang),
+            word("confidence", e.confidence, lang),
+        ]
+        effects = side_effects_text(e.flows, lang)
+        if effects != _label("none", lang):
+            fields.append(_label("show_side_effects", lang) + colon + effects)
+        lines += fill([e.name.get(lang), *fields], width, "    ", first=f"{e.id}  ")
+    return lines
 
 
 def render_show(entry: Entry, lang: str) -> str:
