@@ -200,6 +200,8 @@ def shelf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    if args[0] == "plan":  # one line per platform here; tests/test_terminal_fit.py checks 80
+        env = {"COLUMNS": "250", **(env or {})}
     result = CliRunner().invoke(cli, list(args), env=env)
     return result.exit_code, result.stdout, result.stderr
 

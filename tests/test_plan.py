@@ -102,8 +102,11 @@ def shelf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def invoke(*args: str) -> str:
-    result = CliRunner().invoke(cli, list(args))
+def invoke(*args: str, columns: int = 250) -> str:
+    """The command's output, at a terminal wide enough for one line per platform (the fit to
+    80 columns is tests/test_terminal_fit.py's)."""
+    env = {"COLUMNS": str(columns)}
+    result = CliRunner(env=env).invoke(cli, list(args))
     assert result.exit_code == 0, result.output
     return result.stdout
 

@@ -288,6 +288,8 @@ def _item(entry: Entry, variant: Variant, lang: str) -> Item:
 def render_text(plan: Plan, width: int = 96) -> str:
     """The checklist as plain text, ready for a terminal or a printer, its lines filled to
     `width` columns (commands and addresses are never broken)."""
+    from unbinder.i18n.wrap import fill
+
     words = plan_text()["items"]
     colon = "：" if plan.lang.startswith("zh") else ": "
     out: list[str] = [plan.title, "=" * min(72, display_width(plan.title)), ""]
@@ -307,8 +309,9 @@ def render_text(plan: Plan, width: int = 96) -> str:
             for group in plan.groups:
                 out += ["", f"## {group.title}"]
                 for item in group.items:
-                    head = f"[ ] {item.name} ({item.entry.id}) · {' · '.join(item.tags)}"
-                    out += _wrap(width, head, "    ")
+                    out += fill(
+                        [f"[ ] {item.name} ({item.entry.id})", *item.tags], width, "    ", first=""
+                    )
                     if item.hint:
                         out += _wrap(width, item.hint, "      ", first="    ")
                     if item.waiting:
