@@ -1037,7 +1037,7 @@ INTERNATIONAL = {
     "apple": ["check", "manual"],
     "microsoft": ["check", "verify", "unbind", "manual"],
     "amazon": ["check", "verify", "change", "manual"],
-    "paypal": ["verify", "change", "manual"],
+    "paypal": ["check", "verify", "change", "manual"],
     "facebook": ["check", "manual"],
     "instagram": ["check", "manual"],
     "whatsapp": ["manual"],
