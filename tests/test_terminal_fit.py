@@ -136,3 +136,29 @@ def test_wrap_breaks_chinese_by_width_and_never_inside_a_command() -> None:
 def test_fill_breaks_between_fields_only() -> None:
     lines = fill(["Alipay", "CN", "Payment", "harm 5/5", "medium"], 24, "    ", first="alipay  ")
     assert lines == ["alipay  Alipay · CN", "    Payment · harm 5/5", "    medium"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_status_fits_80_columns_and_keeps_its_commands_whole(
+    lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UNBINDER_PASSPHRASE", "correct horse battery staple")
+    _run(
+        "audit",
+        *PHONE,
+        "--fixtures",
+        "--yes",
+        "--platform",
+        "example-cn",
+        "--platform",
+        "demo-chat",
+    )
+    out = _run("status", *PHONE, "--lang", lang).stdout
+    assert _too_wide(out, 80) == []
+    lines = out.splitlines()
+    assert "    unbinder unbind example-cn --phone OLD --new-phone NEW" in lines or any(
+        line.endswith("unbinder unbind example-cn --phone OLD --new-phone NEW") for line in lines
+    )
+    assert any(
+        line.endswith("unbinder mark demo-chat --phone OLD --status changed") for line in lines
+    )

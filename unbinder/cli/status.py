@@ -43,7 +43,7 @@ def status(
 
         unbinder status +86 138 0013 8000 --until 2027-01-15
     """
-    from unbinder.cli.options import parse_number
+    from unbinder.cli.options import parse_number, text_width
     from unbinder.cli.passphrase import get_passphrase, open_trail
     from unbinder.errors import BadInput
     from unbinder.i18n.lang import resolve_lang
@@ -79,4 +79,4 @@ def status(
                 click.echo(f"Warning: {warning}", err=True)
             throttle = Throttle(paths.state_dir) if number is not None else None
             result = build_status(trail, phone=number, lang=words, throttle=throttle)
-    click.echo(render(result, fmt), nl=False)
+    click.echo(render(result, fmt, text_width()), nl=False)

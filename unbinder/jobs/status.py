@@ -398,14 +398,14 @@ def _unchecked(entry: Entry, lang: str, lookup: RecipeLookup) -> Item:
 # -- rendering --------------------------------------------------------------------------------
 
 
-def render(status: Status, fmt: str) -> str:
+def render(status: Status, fmt: str, width: int = 96) -> str:
     if fmt not in FORMATS:
         raise BadInput(f"unknown format {fmt!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")
     if fmt == "json":
         return json.dumps(status.to_json(), ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
         return render_csv(status)
-    return render_text(status)
+    return render_text(status, width)
 
 
 def render_csv(status: Status) -> str:
@@ -418,27 +418,30 @@ def render_csv(status: Status) -> str:
     return out.getvalue()
 
 
-def render_text(status: Status) -> str:
-    """The checklist as text: what is left (most harmful first), then what is done."""
+def render_text(status: Status, width: int = 96) -> str:
+    """The checklist as text: what is left (most harmful first), then what is done; filled to
+    `width` columns, commands whole."""
     from unbinder.i18n.lang import display_width
+    from unbinder.i18n.wrap import fill, wrap
 
     lang = status.lang
     title = _say(lang, "status_title", number=status.masked)
     out = [title, "=" * min(72, display_width(title))]
     if status.runs:
         trail = _say(lang, f"status_trail_{status.verification}")
-        out.append(
+        out += wrap(
             _say(
                 lang,
                 "status_from",
                 runs=len(status.runs),
                 time=_when(status.last_run),
                 verification=trail,
-            )
+            ),
+            width,
         )
     else:
         out.append(_say(lang, "status_nothing_yet"))
-    out += [status.line(), ""]
+    out += [*wrap(status.line(), width), ""]
     for heading, items in (("status_todo", status.left), ("status_done", status.done)):
         if not items:
             continue
@@ -448,10 +451,10 @@ def render_text(status: Status) -> str:
             if item.since:
                 facts.append(_say(lang, "known_since", time=_when(item.since)))
             box = "[x]" if item.done else "[ ]"
-            out.append(f"{box} {item.name} ({item.platform}) · {' · '.join(facts)}")
+            out += fill([f"{box} {item.name} ({item.platform})", *facts], width, "    ", "")
             if item.next_check:
-                out.append(f"    {_say(lang, 'next_check_at', time=_when(item.next_check))}")
+                out += wrap(_say(lang, "next_check_at", time=_when(item.next_check)), width, "    ")
             if not item.done:
-                out.append(f"    {item.next_step}")
+                out += wrap(item.next_step, width, "      ", first="    ")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
