@@ -1,6 +1,6 @@
 """Audit throughput: unbinder's audit against a naive sequential Playwright script, same run.
 
-30 generated replica platforms, each a 4-step flow (fill, click, wait for the answer, screenshot),
+Generated replica platforms, each a 4-step flow (fill, click, wait for the answer, screenshot),
 with a latency on every request (and a small render delay), served offline by the same replica
 backend for every contender, in two kinds:
 
@@ -11,17 +11,22 @@ backend for every contender, in two kinds:
 
 Contenders: the naive baseline launches a new browser per platform, one after the other (light
 pages only: it is the reference of the 5x goal); a plain pooled script (one browser, a fresh
-context per platform, 4 at a time, no guard or detect race) shows the floor for isolated checks;
-unbinder runs one browser and a pool of fresh, isolated contexts, at its default (adaptive)
-concurrency and fixed at 2, 4 and 8. The contenders of one configuration run in rounds, each
+context per platform, 4 at a time, no guard or detect race) shows the floor for isolated checks
+(on request: `--contenders pooled,...`); unbinder runs one browser and a pool of fresh, isolated
+contexts, at its default (adaptive) concurrency and fixed at 2, 4 and 8.
+
+`make bench` runs what the goals need, in about nine minutes on 2 idle cores: light pages at
+400 ms (naive, default, 8: 30 platforms), heavy pages at 400 and 0 ms (default, 2, 4, 8: 16
+platforms, each about a second of CPU). The contenders of one configuration run in rounds, each
 round in a rotated order, so a change of the machine's load spreads over all of them; we report
 the median wall time, per-platform time, the speed-up against the naive script, the peak memory
 of all browser processes together, every platform that did not reach its verdict (and which of
 them ran into a timeout), and the adaptive limit over time. The goals of issue #21 are checked at
 the end, on the figures of this one run.
 
-    python -m bench audit                  # full run (about half an hour on 2 idle cores)
-    python -m bench.audit_bench --quick    # 10 platforms, one round
+    python -m bench audit                  # the goals' run (about nine minutes on 2 idle cores)
+    python -m bench.audit_bench --quick    # 10 platforms (6 heavy), one round
+    python -m bench.audit_bench --scenario light --latency 0 --contenders naive,pooled,default,1,2,4,8
     python -m bench.audit_bench --scenario heavy --latency 400 --contenders default,2,4,8
 """
 
@@ -60,6 +65,13 @@ PHONE = "+86 138 0013 8000"
 RENDER_DELAY_MS = 50
 SCENARIOS = ("light", "heavy")
 FIXED = (2, 4, 8)
+HEAVY_PLATFORMS = 16  # a heavy platform costs about a second of CPU: 16 keep a round short
+# What `make bench` runs: (scenario, latency, contenders), the goals' figures and no more.
+PLAN = (
+    ("light", 400, ("naive", "default", "8")),
+    ("heavy", 400, ("default", *map(str, FIXED))),
+    ("heavy", 0, ("default", *map(str, FIXED))),
+)
 GOAL_LIGHT_SPEEDUP = 5.0  # default vs naive, light pages, 400 ms
 GOAL_HEAVY_MARGIN = 0.10  # default within 10 % of the best fixed concurrency, heavy pages
 
@@ -390,6 +402,7 @@ def compare(
             "contender": contender.name,
             "scenario": scenario,
             "latency_ms": latency,
+            "platforms": count,
             "page_bytes": size,
             "median_s": round(statistics.median(m.times), 3),
             "runs_s": [round(t, 3) for t in m.times],
@@ -432,12 +445,12 @@ def _contenders(
         },
     }
     if not wanted:
-        # The two scripts are the references of the light pages' goal; on heavy pages the
+        # The naive script is the reference of the light pages' goal; on heavy pages the
         # question is the default against the fixed concurrencies (and the naive script would
         # take minutes per round).
         wanted = ["default", *map(str, FIXED)]
         if scenario == "light":
-            wanted = ["naive", "pooled", *wanted]
+            wanted = ["naive", "default", "8"]
     unknown = [w for w in wanted if w not in every]
     if unknown:
         raise SystemExit(f"unknown contender(s): {', '.join(unknown)}; known: {', '.join(every)}")
@@ -520,8 +533,9 @@ def goals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="bench.audit_bench")
-    parser.add_argument("--quick", action="store_true", help="10 platforms, one round")
-    parser.add_argument("--platforms", type=int, default=30)
+    parser.add_argument("--quick", action="store_true", help="10 platforms (6 heavy), one round")
+    parser.add_argument("--platforms", type=int, default=30, help="light pages")
+    parser.add_argument("--heavy-platforms", type=int, default=HEAVY_PLATFORMS)
     parser.add_argument("--runs", type=int, default=3, help="rounds per configuration")
     parser.add_argument(
         "--latency", type=int, action="append", help="ms on every request (repeatable)"
@@ -532,9 +546,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "audit.json")
     args = parser.parse_args(argv if argv is not None else [])
-    count = 10 if args.quick else args.platforms
+    counts = {
+        "light": 10 if args.quick else args.platforms,
+        "heavy": 6 if args.quick else args.heavy_platforms,
+    }
     rounds = 1 if args.quick else args.runs
     wanted = [w for w in args.contenders.split(",") if w]
+    if args.scenario or args.latency or wanted:
+        plan = [
+            (scenario, latency, tuple(wanted))
+            for scenario in args.scenario or SCENARIOS
+            for latency in args.latency or (400, 0)
+        ]
+    else:
+        plan = list(PLAN)
     facts = Machine.detect()
     start = Concurrency.for_machine(facts)
     report: dict[str, Any] = {
@@ -546,16 +571,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "start": start.limit,
             "ceiling": start.ceiling,
         },
-        "platforms": count,
+        "platforms": counts,
         "flow": "goto, fill, click, wait for the answer, screenshot",
         "render_delay_ms": RENDER_DELAY_MS,
         "rounds_per_config": rounds,
         "configs": [],
     }
     began = time.perf_counter()
-    for scenario in args.scenario or SCENARIOS:
-        for latency in args.latency or (400, 0):
-            report["configs"] += compare(count, latency, scenario, rounds, wanted)
+    report["load_average_1m_start"] = round(os.getloadavg()[0], 2)
+    for scenario, latency, contenders in plan:
+        report["configs"] += compare(counts[scenario], latency, scenario, rounds, list(contenders))
     report["wall_s"] = round(time.perf_counter() - began, 1)
     report["load_average_1m_end"] = round(os.getloadavg()[0], 2)
     report["goals"] = goals(report["configs"])
@@ -566,9 +591,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 def _print_table(report: dict[str, Any]) -> None:
+    counts = report["platforms"]
     print(
-        f"audit throughput, {report['platforms']} platforms, medians of "
-        f"{report['rounds_per_config']} rounds ({report['wall_s']:.0f} s in all)"
+        f"audit throughput, {counts['light']} light / {counts['heavy']} heavy platforms, medians "
+        f"of {report['rounds_per_config']} rounds; this benchmark took {report['wall_s']:.0f} s "
+        f"(load {report['load_average_1m_start']:g} at the start, "
+        f"{report['load_average_1m_end']:g} at the end)"
     )
     print(
         f"{'scenario':8} {'contender':52} {'latency':>8} {'median s':>9} {'s/platf':>8} "

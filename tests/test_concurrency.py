@@ -156,10 +156,52 @@ def test_grows_to_the_ceiling_while_checks_wait_on_the_network() -> None:
 def test_grows_no_further_once_the_cpu_is_full() -> None:
     clock = Clock()
     control = adaptive(clock)
-    # 4 checks at once already keep both cores busy: more would only queue for the CPU.
-    run = simulate(control, clock, net=lambda now: 0.5, work=lambda now: 1.0)
+    # 4 checks at once keep both cores busy, and their pages take a seventh of their timeouts:
+    # more at once would only queue for the CPU (the pressure alone would let it grow).
+    run = simulate(control, clock, net=lambda now: 0.1, work=lambda now: 0.65)
+    pressures = [d / TIMEOUT for d in run.durations[:-4]]  # the last ones ran with fewer
+    assert control.policy.quick_below < min(pressures)
+    assert max(pressures) < control.policy.grow_below
     assert run.max_limit == 4
     assert run.timeouts == 0
+
+
+def test_quick_pages_double_the_limit_until_the_first_cut() -> None:
+    clock = Clock()
+    control = adaptive(clock)
+    clock.now += 1.0
+    control.observe_step(0.6, TIMEOUT)  # the first pages load in a sixteenth of their timeout
+    assert control.update(waiting=True) == 8  # from 4, the ceiling at once
+    assert "doubling" in control.reason
+
+    clock = Clock()
+    control = adaptive(clock)
+    control.observe_step(6.0, TIMEOUT)  # a slow page: a cut, and slow start is over
+    assert control.update(waiting=True) == 2
+    clock.now += control.policy.window + 1
+    control.observe_step(0.6, TIMEOUT)
+    assert control.update(waiting=True) == 3  # quick pages again: one more at a time
+
+
+def test_quick_pages_grow_the_limit_even_when_the_cpu_is_busy() -> None:
+    def feed(control: Concurrency, clock: Clock, *, cpu: float, step: float) -> int:
+        for _ in range(4):  # 2 s of it
+            clock.now += 0.5
+            control.observe_cpu(cpu)
+            control.observe_lag(0.0)
+            control.observe_step(step, TIMEOUT)
+            control.update(waiting=True)
+        return control.limit
+
+    clock = Clock()
+    # pages answering in a twentieth of their timeouts, cores busy: up to the ceiling
+    assert feed(adaptive(clock), clock, cpu=0.97, step=0.5) == 8
+    clock = Clock()
+    control = adaptive(clock)
+    # pages at a fifth of their timeouts, not quick: the busy cores hold the limit,
+    assert feed(control, clock, cpu=0.97, step=2.0) == 4
+    # and it grows once they have room
+    assert feed(control, clock, cpu=0.5, step=2.0) > 4
 
 
 def test_backs_off_when_pages_are_too_heavy_for_the_machine() -> None:

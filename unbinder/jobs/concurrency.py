@@ -9,13 +9,21 @@ The adaptive policy (the figures behind it: docs/performance.md):
 - **Start from the machine**: 2 platforms per core (4 on 2 cores, the fixed default before),
   fewer on a machine already busy (more tasks ready to run than cores: its share of them), and
   a ceiling of 4 per core (8 on 2 cores, at most 16), lowered so that the platforms in flight
-  fit in half the memory available at `CONTEXT_MEMORY` each.
+  fit in half the memory available at `CONTEXT_MEMORY` each. The first platforms are in flight
+  before anything is known of their pages, and cannot be called back: the start is what the
+  heaviest pages can bear at once.
 - **Grow by one**, at most every half second and only while platforms wait for a slot, when
-  the audit shows room: its processes (this one, the Playwright driver, the browser) used less
-  than 85 % of the cores over the last second, the event loop is on time (median lag under
-  50 ms), a page has been seen loading, and no step seen in the last 6 s took a quarter of its
-  timeout. On a machine shared with other work the audit gets less than that CPU; whether that
-  is enough is what its pages' times say.
+  the audit shows room: the event loop is on time (median lag under 50 ms), a page has been
+  seen loading, and no step seen in the last 6 s took a quarter of its timeout; and either
+  those steps all took under an eighth of their timeouts (the pages are quick: more at once
+  costs them nothing that matters), or the audit's processes (this one, the Playwright driver,
+  the browser) used less than 85 % of the cores over the last second. Light pages at 400 ms
+  keep 2 cores about 90 % busy at 6 to 8 at once and still gain from 8; heavy ones fill the
+  CPU and pass an eighth of their timeouts at 2 or 3. On a machine shared with other work the
+  audit gets less CPU than that; whether that is enough is what its pages' times say.
+- **Double instead** while the audit has never been cut and every step seen was quick (slow
+  start, as TCP's): the first light pages load in a second, and waiting half a second per
+  platform more would cost them a tenth of the audit.
 - **Shrink by a third** as soon as a step took half its timeout (a page still loading counts
   with the time it has taken so far), or the event loop's median lag reaches 250 ms, or memory
   runs short. A step that began before a cut cannot cause another one (it ran at the old
@@ -115,6 +123,7 @@ class Policy:
     context_memory: int = CONTEXT_MEMORY
     memory_share: float = 0.5  # of the available memory, for the platforms in flight
     grow_below: float = 0.25  # slowest recent step / its timeout
+    quick_below: float = 0.125  # steps this quick: growing does not wait for the CPU
     shrink_above: float = 0.5
     lag_grow_below: float = 0.05  # seconds: the median event-loop lag
     lag_shrink_above: float = 0.25
@@ -185,6 +194,7 @@ class Concurrency:
         self._memory = available_memory
         self._last_change = float("-inf")
         self._last_shrink = float("-inf")
+        self._slow_start = True  # until the first cut
         self._listeners: list[Listener] = []
 
     @classmethod
@@ -320,25 +330,31 @@ class Concurrency:
             if self.limit > self.floor:
                 self._set(max(self.floor, int(self.limit * p.shrink_factor)), now, shrink)
             self._last_shrink = now
+            self._slow_start = False
             self._lags.clear()
+            return self.limit
+        if pressure is None:  # no page seen loading yet: the CPU's idle start means nothing
             return self.limit
         room = (
             waiting
             and self.limit < self.ceiling
             and now - self._last_change >= p.grow_every
             and now - self._last_shrink >= p.calm_after_shrink
-            and (pressure is None or pressure < p.grow_below)
+            and pressure < p.grow_below
             and (lag is None or lag < p.lag_grow_below)
-            and (cpu is None or cpu < p.cpu_grow_below)
-            and pressure is not None  # a page seen loading: the CPU's idle start means nothing
+            and (pressure < p.quick_below or cpu is None or cpu < p.cpu_grow_below)
         )
         if room:
             seen = [
                 f"CPU {cpu:.0%}" if cpu is not None else "",
-                f"steps at {pressure:.0%} of their timeouts" if pressure is not None else "",
+                f"steps at {pressure:.0%} of their timeouts",
                 f"lag {lag * 1000:.0f} ms" if lag is not None else "",
             ]
-            self._set(self.limit + 1, now, "room: " + ", ".join(s for s in seen if s))
+            grow, why = 1, "room: "
+            if self._slow_start and pressure < p.quick_below:
+                grow, why = self.limit, "room (doubling: quick pages, never cut): "
+            limit = min(self.ceiling, self.limit + grow)
+            self._set(limit, now, why + ", ".join(s for s in seen if s))
         return self.limit
 
     def _forget(self, now: float) -> None:
