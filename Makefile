@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 BROWSER_STAMP := $(VENV)/.browser-stamp
 
-.PHONY: demo test lint bench setup browser clean docs dist
+.PHONY: demo test lint bench setup browser clean docs dist i18n
 
 demo: setup
 	$(VENV)/bin/unbinder demo
@@ -26,6 +26,16 @@ bench: setup
 
 docs: setup
 	$(PY) -m unbinder.cli.reference > docs/cli.md
+
+# The words in every language (CONTRIBUTING.md, "Adding a language"): extract the English of the
+# code, help, report template and data (and click's own words) into the template, merge it into
+# each language's .po, compile the .mo that runs (both committed; tests/test_i18n.py checks them).
+I18N := unbinder/i18n
+i18n: setup
+	$(PY) scripts/i18n.py
+	$(VENV)/bin/pybabel update --domain unbinder --input-file $(I18N)/unbinder.pot \
+		--output-dir $(I18N)/locale --width 100 --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel compile --domain unbinder --directory $(I18N)/locale --statistics
 
 # The sdist and the wheel a user installs (README, "Install"): pipx install dist/unbinder-*.whl
 dist: setup

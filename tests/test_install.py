@@ -175,6 +175,15 @@ def test_installed_recipes_list_shows_every_shipped_platform(installed: Installe
     assert re.search(r"\d+ platform\(s\)", table)
 
 
+def test_installed_copy_speaks_chinese(installed: Installed) -> None:
+    # The wheel carries the compiled catalogs (package-data), and needs no Babel to read them.
+    mo = installed.shipped.parent / "i18n" / "locale" / "zh_CN" / "LC_MESSAGES" / "unbinder.mo"
+    assert mo.is_file()
+    out = _ok(installed.run("--lang", "zh-CN", "plan", *PHONE))
+    assert "停用 +86 138****8000 前的清单" in out
+    assert _ok(installed.run("--lang", "zh-CN", "--help")).startswith("用法：")
+
+
 def test_installed_plan_has_a_checklist(installed: Installed) -> None:
     out = _ok(installed.run("plan", *PHONE))
     assert "+86 138****8000" in out

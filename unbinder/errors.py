@@ -59,7 +59,10 @@ class UnbinderError(Exception):
 
     def __str__(self) -> str:
         if self.hint:
-            return f"{self.message} {self.hint}"
+            from unbinder.i18n.translate import _
+
+            # TRANSLATORS: the message and what to do next; Chinese needs no space between.
+            return _("{message} {hint}").format(message=self.message, hint=self.hint)
         return self.message
 
 

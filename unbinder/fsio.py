@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from unbinder.errors import StorageError
+from unbinder.i18n.translate import _
 from unbinder.paths import FILE_MODE
 
 _BINARY = getattr(os, "O_BINARY", 0)
@@ -71,8 +72,10 @@ def replace_atomically(path: Path, data: bytes, *, action: str = "write") -> Non
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise StorageError(
-            f"cannot {action} {path}: {exc.strerror or exc}.",
-            hint="Check free space and permissions of the data directory.",
+            _("cannot {action} {path}: {value}.").format(
+                action=action, path=path, value=exc.strerror or exc
+            ),
+            hint=_("Check free space and permissions of the data directory."),
         ) from exc
 
 

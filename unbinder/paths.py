@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 
 from unbinder.errors import StorageError
+from unbinder.i18n.translate import _
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -94,8 +95,10 @@ def private_dir(path: Path) -> Path:
             path.chmod(DIR_MODE)
     except OSError as exc:
         raise StorageError(
-            f"cannot create the private directory {path}: {exc.strerror or exc}.",
-            hint="Check its permissions or set UNBINDER_HOME to a writable directory.",
+            _("cannot create the private directory {path}: {value}.").format(
+                path=path, value=exc.strerror or exc
+            ),
+            hint=_("Check its permissions or set UNBINDER_HOME to a writable directory."),
         ) from exc
     return path
 
@@ -142,9 +145,12 @@ def check_private(path: Path) -> None:
     raise StorageError(
         f"{problem}.",
         hint=(
-            f"Use a folder of your own: set UNBINDER_HOME to one only you can write (or fix "
-            f"this one: chown $USER {path} && chmod 700 {path}, then run `unbinder trail "
-            f"verify`); {UNSAFE_HOME_ENV}=1 uses it anyway, with a warning."
+            _(
+                "Use a folder of your own: set UNBINDER_HOME to one only you can write "
+                "(or fix this one: chown $USER {path} && chmod 700 {path}, then run "
+                "`unbinder trail verify`); {UNSAFE_HOME_ENV}=1 uses it anyway, with a "
+                "warning."
+            ).format(path=path, UNSAFE_HOME_ENV=UNSAFE_HOME_ENV)
         ),
     )
 

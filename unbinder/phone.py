@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from unbinder.errors import InvalidPhone
+from unbinder.i18n.translate import _
 
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 _ALLOWED = re.compile(r"^[+\d\s().\-/]*$")
@@ -99,27 +100,30 @@ def parse_phone(
 
     cleaned = unicodedata.normalize("NFKC", text).strip()
     if not cleaned:
-        raise InvalidPhone("the phone number is empty.", hint="Type it like +86 138 0013 8000.")
+        raise InvalidPhone(
+            _("the phone number is empty."), hint=_("Type it like +86 138 0013 8000.")
+        )
     if _LETTERS.search(cleaned):
         raise InvalidPhone(
-            "the phone number contains letters.", hint="Type digits only, like +86 138 0013 8000."
+            _("the phone number contains letters."),
+            hint=_("Type digits only, like +86 138 0013 8000."),
         )
     if not _ALLOWED.match(cleaned):
         raise InvalidPhone(
-            "the phone number contains characters other than digits, spaces, +, -, ( and ).",
-            hint="Type it like +86 138 0013 8000.",
+            _("the phone number contains characters other than digits, spaces, +, -, ( and )."),
+            hint=_("Type it like +86 138 0013 8000."),
         )
     if region is not None:
         region = region.upper()
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise InvalidPhone(
-                f"unknown region {region!r}.",
-                hint="Use a two-letter country code such as CN, US or GB.",
+                _("unknown region {region!r}.").format(region=region),
+                hint=_("Use a two-letter country code such as CN, US or GB."),
             )
     if not cleaned.startswith("+") and not cleaned.startswith("00") and region is None:
         raise InvalidPhone(
-            "the number has no country code.",
-            hint="Start it with + and the country code (+86 ...), or pass --region CN.",
+            _("the number has no country code."),
+            hint=_("Start it with + and the country code (+86 ...), or pass --region CN."),
         )
     if cleaned.startswith("00") and region is None:
         cleaned = "+" + cleaned[2:]  # the international prefix most of the world dials
@@ -127,18 +131,22 @@ def parse_phone(
         parsed = phonenumbers.parse(cleaned, region)
     except phonenumberutil.NumberParseException as exc:
         raise InvalidPhone(
-            f"cannot read {_describe(cleaned)} as a phone number ({_parse_reason(exc)}).",
-            hint="Type it like +86 138 0013 8000, or pass --region for a national number.",
+            _("cannot read {input} as a phone number ({reason}).").format(
+                input=_describe(cleaned), reason=_parse_reason(exc)
+            ),
+            hint=_("Type it like +86 138 0013 8000, or pass --region for a national number."),
         ) from None
     if not phonenumbers.is_valid_number(parsed):
         reason = {
-            phonenumberutil.ValidationResult.TOO_SHORT: "too short",
-            phonenumberutil.ValidationResult.TOO_LONG: "too long",
-            phonenumberutil.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
-        }.get(phonenumbers.is_possible_number_with_reason(parsed), "not a valid number")
+            phonenumberutil.ValidationResult.TOO_SHORT: _("too short"),
+            phonenumberutil.ValidationResult.TOO_LONG: _("too long"),
+            phonenumberutil.ValidationResult.INVALID_COUNTRY_CODE: _("unknown country code"),
+        }.get(phonenumbers.is_possible_number_with_reason(parsed), _("not a valid number"))
         raise InvalidPhone(
-            f"{_describe(cleaned)} is not a valid phone number ({reason}).",
-            hint="Check the digits and the country code.",
+            _("{input} is not a valid phone number ({reason}).").format(
+                input=_describe(cleaned), reason=reason
+            ),
+            hint=_("Check the digits and the country code."),
         )
     number_region = phonenumbers.region_code_for_number(parsed) or (region or "ZZ")
     if require_mobile:
@@ -146,8 +154,8 @@ def parse_phone(
         names = {getattr(PhoneNumberType, n): n for n in dir(PhoneNumberType) if n.isupper()}
         if names.get(kind) not in _MOBILE_TYPES:
             raise InvalidPhone(
-                f"{_describe(cleaned)} is not a mobile number.",
-                hint="Accounts are bound to mobile numbers; give the mobile number.",
+                _("{input} is not a mobile number.").format(input=_describe(cleaned)),
+                hint=_("Accounts are bound to mobile numbers; give the mobile number."),
             )
     national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return PhoneNumber(
@@ -162,7 +170,7 @@ def parse_phone(
 def _describe(text: str) -> str:
     """Name the input in an error without echoing a whole (possibly valid) number."""
     digits = re.sub(r"\D", "", text)
-    return f"the input ({len(digits)} digits)"
+    return _("the input ({count} digits)").format(count=len(digits))
 
 
 def _parse_reason(exc: Exception) -> str:
@@ -170,12 +178,12 @@ def _parse_reason(exc: Exception) -> str:
 
     code = getattr(exc, "error_type", -1)
     return {
-        phonenumberutil.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
-        phonenumberutil.NumberParseException.NOT_A_NUMBER: "not a number",
-        phonenumberutil.NumberParseException.TOO_SHORT_NSN: "too short",
-        phonenumberutil.NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
-        phonenumberutil.NumberParseException.TOO_LONG: "too long",
-    }.get(code, "not a number")
+        phonenumberutil.NumberParseException.INVALID_COUNTRY_CODE: _("unknown country code"),
+        phonenumberutil.NumberParseException.NOT_A_NUMBER: _("not a number"),
+        phonenumberutil.NumberParseException.TOO_SHORT_NSN: _("too short"),
+        phonenumberutil.NumberParseException.TOO_SHORT_AFTER_IDD: _("too short"),
+        phonenumberutil.NumberParseException.TOO_LONG: _("too long"),
+    }.get(code, _("not a number"))
 
 
 def masked_matches(shown: str, phone: PhoneNumber) -> bool:

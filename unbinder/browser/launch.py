@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from unbinder.errors import NoBrowser
+from unbinder.i18n.translate import _
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Playwright
@@ -354,14 +355,14 @@ def find_browser(host: Host | None = None) -> BrowserInfo:
     env = host.environ.get("UNBINDER_BROWSER")
     if env and not host.usable(Path(env).expanduser()):
         raise NoBrowser(
-            f"UNBINDER_BROWSER points to {env}, which is not an executable file.",
-            hint="Fix the path or unset UNBINDER_BROWSER.",
+            _("UNBINDER_BROWSER points to {env}, which is not an executable file.").format(env=env),
+            hint=_("Fix the path or unset UNBINDER_BROWSER."),
         )
     for info in candidates(host):
         if host.usable(info.path):
             return info
     raise NoBrowser(
-        "no Chromium, Chrome or Edge was found on this machine.", hint=install_hint(host)
+        _("no Chromium, Chrome or Edge was found on this machine."), hint=install_hint(host)
     )
 
 
@@ -397,7 +398,10 @@ async def launch(
             hint = (
                 "A visible browser needs a display: run it in a desktop session (DISPLAY is unset)."
             )
-        raise NoBrowser(f"the browser at {info.path} did not start: {first}", hint=hint) from exc
+        raise NoBrowser(
+            _("the browser at {path} did not start: {first}").format(path=info.path, first=first),
+            hint=hint,
+        ) from exc
 
 
 def _main(argv: list[str]) -> int:

@@ -9,7 +9,9 @@ from typing import Any
 import click
 
 from unbinder import __version__
+from unbinder.cli.options import lang_option
 from unbinder.errors import ExitCode, UnbinderError
+from unbinder.i18n.translate import _
 
 # Commands register here by name -> "module:function"; imported when the group is built.
 _COMMANDS = {
@@ -28,26 +30,41 @@ _COMMANDS = {
 
 
 class UnbinderGroup(click.Group):
-    """Turns library errors into one line and an exit code; unexpected ones go to the debug log."""
+    """Turns library errors into one line and an exit code; unexpected ones go to the debug log.
+
+    Before anything is parsed, the words switch to the locale's language (`--lang`, eager,
+    may change it again), so help and usage errors are in it too.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        from unbinder.cli.language import speak
+        from unbinder.i18n.lang import default_lang
+
+        speak(default_lang(), self)
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            speak(None, self)  # whatever runs next in this process (a test) starts from English
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except UnbinderError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(_("Error: {message}").format(message=exc), err=True)
             ctx.exit(int(exc.exit_code))
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
-            click.echo("\nInterrupted.", err=True)
+            click.echo("\n" + _("Interrupted."), err=True)
             ctx.exit(int(ExitCode.INTERRUPTED))
         except Exception as exc:
             log = write_debug_log(exc)
-            where = f" Details: {log}" if log else ""
-            click.echo(
-                f"Error: unexpected failure ({type(exc).__name__}). Please report it.{where}",
-                err=True,
+            message = _("unexpected failure ({kind}). Please report it.").format(
+                kind=type(exc).__name__
             )
+            if log:
+                message += " " + _("Details: {path}").format(path=log)
+            click.echo(_("Error: {message}").format(message=message), err=True)
             ctx.exit(int(ExitCode.PROBLEMS))
 
 
@@ -74,7 +91,8 @@ def write_debug_log(exc: BaseException) -> str | None:
 
 @click.group(cls=UnbinderGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="unbinder")
-def cli() -> None:
+@lang_option
+def cli(lang: str | None) -> None:
     """Find and remove the accounts still bound to a phone number before it is recycled.
 
     Start with `unbinder audit` to see where a number is still bound, `unbinder unbind` to

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from unbinder.cli.options import lang_option
+from unbinder.i18n.translate import N_, _
 
 if TYPE_CHECKING:
     from unbinder.jobs.audit import AuditEvent, AuditResult
@@ -17,10 +18,12 @@ if TYPE_CHECKING:
     from unbinder.jobs.unbind import ActionResult
 
 STAGES = {
-    1: "Audit: where is the demo number still bound?",
-    2: "Change: move the binding on one platform (a scripted person logs in and types the codes)",
-    3: "Audit again: what does that platform say now?",
-    4: "Verify the encrypted trail and write the evidence report",
+    1: N_("Audit: where is the demo number still bound?"),
+    2: N_(
+        "Change: move the binding on one platform (a scripted person logs in and types the codes)"
+    ),
+    3: N_("Audit again: what does that platform say now?"),
+    4: N_("Verify the encrypted trail and write the evidence report"),
 }
 
 
@@ -31,7 +34,8 @@ class _View:
         self.lang = lang
 
     def stage(self, number: int, what: str) -> None:
-        click.echo(f"\n== Step {number} of 4. {STAGES.get(number, what)}")
+        stage = _(STAGES[number]) if number in STAGES else what
+        click.echo("\n" + _("== Step {number} of 4. {stage}").format(number=number, stage=stage))
 
     def progress(
         self, names: dict[str, str]
@@ -72,10 +76,12 @@ def demo(lang: str | None) -> None:
     lang = resolve_lang(lang)
     plan = load_plan()
     home = DemoHome.create()
-    click.echo("unbinder demo: the main job on built-in offline platforms, with a made-up number.")
-    click.echo("Every page comes from fixtures/ on this machine; nothing goes to the internet.")
-    click.echo(f"  data directory (throwaway): {home.paths.home}")
-    click.echo(f"  trail passphrase (throwaway): {home.passphrase}")
+    click.echo(
+        _("unbinder demo: the main job on built-in offline platforms, with a made-up number.")
+    )
+    click.echo(_("Every page comes from fixtures/ on this machine; nothing goes to the internet."))
+    click.echo(_("  data directory (throwaway): {home}").format(home=home.paths.home))
+    click.echo(_("  trail passphrase (throwaway): {passphrase}").format(passphrase=home.passphrase))
     result = run_demo(_View(lang), plan=plan, home=home, lang=lang)
     for line in _closing(result):
         click.echo(line)
@@ -86,16 +92,28 @@ def _closing(result: DemoResult) -> list[str]:
 
     v = result.verification
     seq, mac = result.head
-    status = {"ok": "OK, intact", "warnings": "intact, with warnings", "tampered": "TAMPERED"}
+    status = {
+        "ok": _("OK, intact"),
+        "warnings": _("intact, with warnings"),
+        "tampered": _("TAMPERED"),
+    }
     return [
-        f"Trail verified: {status[v.status]}: {v.records} records, {len(v.sealed_runs)} sealed "
-        f"runs, {v.blobs_authentic} of {v.blobs_referenced} screenshots authentic; "
-        f"head {fingerprint(seq, mac)}",
-        *(f"  warning: {w}" for w in v.warnings),
-        *(f"  problem: {p}" for p in v.problems),
-        f"Evidence report: {result.report}",
-        "  (one self-contained page: open it in a browser, or print it; it loads nothing)",
-        f"Done in {result.seconds:.1f} s.",
+        _(
+            "Trail verified: {status}: {records} records, {sealed} sealed runs, {authentic} of "
+            "{referenced} screenshots authentic; head {head}"
+        ).format(
+            status=status[v.status],
+            records=v.records,
+            sealed=len(v.sealed_runs),
+            authentic=v.blobs_authentic,
+            referenced=v.blobs_referenced,
+            head=fingerprint(seq, mac),
+        ),
+        *("  " + _("warning: {warning}").format(warning=w) for w in v.warnings),
+        *("  " + _("problem: {problem}").format(problem=p) for p in v.problems),
+        _("Evidence report: {path}").format(path=result.report),
+        "  " + _("(one self-contained page: open it in a browser, or print it; it loads nothing)"),
+        _("Done in {seconds:.1f} s.").format(seconds=result.seconds),
         "",
         *_try_next(result.home.paths.home),
     ]
@@ -117,16 +135,18 @@ def _try_next(home: Path) -> list[str]:
     else:
         env = f"UNBINDER_HOME={shlex.quote(str(home))} "
     commands = [
-        (f"{env}{run} trail show", "the runs in the encrypted trail"),
-        (f"{env}{run} trail verify", "the same check, and the same head"),
-        (f"{env}{run} report --lang zh-CN", "the report in Chinese"),
-        (f"{run} recipes list", "the platforms unbinder knows"),
-        (f"{run} audit --help", "check your own number"),
+        (f"{env}{run} trail show", _("the runs in the encrypted trail")),
+        (f"{env}{run} trail verify", _("the same check, and the same head")),
+        (f"{env}{run} report --lang zh-CN", _("the report in Chinese")),
+        (f"{run} recipes list", _("the platforms unbinder knows")),
+        (f"{run} audit --help", _("check your own number")),
     ]
-    width = max(len(c) for c, _ in commands)
-    lines = ["Try next (the passphrase is the one above):", *setup]
+    width = max(len(c) for c, _what in commands)
+    lines = [_("Try next (the passphrase is the one above):"), *setup]
     lines += [f"  {c.ljust(width)}  # {why}" for c, why in commands]
     activate = paths.activate_command()
     if run != "unbinder" and activate:
-        lines.append(f"  (or first `{activate}`, then type just `unbinder`)")
+        lines.append(
+            "  " + _("(or first `{activate}`, then type just `unbinder`)").format(activate=activate)
+        )
     return lines

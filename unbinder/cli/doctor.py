@@ -5,6 +5,18 @@ from __future__ import annotations
 import click
 
 from unbinder.errors import ExitCode
+from unbinder.i18n.translate import N_, _, id_words
+
+# The doctor's checks by name (jobs/doctor.py), as a person reads them.
+CHECK_NAMES = {
+    "python": N_("python"),
+    "playwright": N_("playwright"),
+    "browser": N_("browser"),
+    "browser launch": N_("browser launch"),
+    "data directory": N_("data directory"),
+    "installed as": N_("installed as"),
+    "recipes": N_("recipes"),
+}
 
 
 @click.command()
@@ -22,13 +34,16 @@ def doctor() -> None:
 
     checks = run_checks()
     for check in checks:
-        mark = "ok  " if check.ok else "FAIL"
-        line = f"{mark} {check.name}: {check.detail}"
+        mark = "ok  " if check.ok else _("FAIL")
+        name = id_words(check.name, CHECK_NAMES)
+        if check.name.startswith("recipe "):
+            name = _("recipe {file}").format(file=check.name.removeprefix("recipe "))
+        line = f"{mark} {name}: {check.detail}"
         if not check.ok and check.fix:
             line += f" -> {check.fix}"
         click.echo(line)
     problems = sum(not c.ok for c in checks)
     if problems:
-        click.echo(f"{problems} problem(s) found.", err=True)
+        click.echo(_("{problems} problem(s) found.").format(problems=problems), err=True)
         raise SystemExit(int(ExitCode.PROBLEMS))
-    click.echo("All good.")
+    click.echo(_("All good."))

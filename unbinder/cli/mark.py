@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, cast
 
 import click
 
+from unbinder.i18n.translate import _
 from unbinder.vocab import MARK_STATUSES
 
 if TYPE_CHECKING:
@@ -57,4 +58,8 @@ def mark(
         run_id = mark_result(
             trail, loaded, phone, cast("MarkStatus", status), note=note, new_phone=new_phone
         )
-    click.echo(f"{loaded.id}: marked {status} for {phone.masked} (trail run {run_id}).")
+    click.echo(
+        _("{id}: marked {status} for {masked} (trail run {run_id}).").format(
+            id=loaded.id, status=status, masked=phone.masked, run_id=run_id
+        )
+    )

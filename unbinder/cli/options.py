@@ -14,11 +14,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def lang_option(function: F) -> F:
-    """`--lang en|zh-CN`; without it, the language of the environment (LC_ALL, LANG...)."""
+    """`--lang en|zh-CN|...`; without it, the language of the environment (LC_ALL, LANG...)."""
+    from unbinder.cli.language import lang_callback
+    from unbinder.i18n.lang import LANGS
+
     return click.option(
         "--lang",
-        type=click.Choice(["en", "zh-CN"]),
+        type=click.Choice(LANGS),
         default=None,
+        is_eager=True,
+        expose_value=True,
+        callback=lang_callback,
         help="Language of the output (default: from LC_ALL / LANG; zh* gives zh-CN).",
     )(function)
 

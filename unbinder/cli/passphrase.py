@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from unbinder.errors import BadInput
+from unbinder.i18n.translate import N_, _
 
 if TYPE_CHECKING:
     from unbinder.trail import Trail
@@ -22,12 +23,12 @@ WEAK_LENGTH = 8
 
 
 def get_passphrase(
-    *, confirm: bool = False, prompt: str = "Trail passphrase", env: str = PASSPHRASE_ENV
+    *, confirm: bool = False, prompt: str = N_("Trail passphrase"), env: str = PASSPHRASE_ENV
 ) -> str:
     """The passphrase from `env`, else asked for (twice when `confirm`, e.g. for a new one)."""
     value = os.environ.get(env)
     if value:
-        return _as_text(value, f"the passphrase in {env}", env)
+        return _as_text(value, _("the passphrase in {env}").format(env=env), env)
     import getpass
 
     try:
@@ -35,17 +36,17 @@ def get_passphrase(
             # Without a terminal, getpass warns over several lines that input may be echoed.
             warnings.simplefilter("ignore", getpass.GetPassWarning)
             entered: str = click.prompt(
-                prompt,
+                _(prompt),
                 hide_input=True,
-                confirmation_prompt="Repeat it to confirm" if confirm else False,
+                confirmation_prompt=_("Repeat it to confirm") if confirm else False,
                 err=True,
             )
     except click.Abort:  # end of input (no terminal) or Ctrl-C at the prompt
         raise BadInput(
-            "no trail passphrase was given.",
-            hint=f"Type it when asked, or set {env} when running from a script.",
+            _("no trail passphrase was given."),
+            hint=_("Type it when asked, or set {env} when running from a script.").format(env=env),
         ) from None
-    return _as_text(entered, "the passphrase typed", env)
+    return _as_text(entered, _("the passphrase typed"), env)
 
 
 def _as_text(value: str, what: str, env: str) -> str:
@@ -55,19 +56,27 @@ def _as_text(value: str, what: str, env: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise BadInput(
-            f"{what} is not valid UTF-8 text (it holds bytes that are no character).",
-            hint=f"Type it in a UTF-8 terminal, or set {env} to it as UTF-8 text.",
+            _("{what} is not valid UTF-8 text (it holds bytes that are no character).").format(
+                what=what
+            ),
+            hint=_("Type it in a UTF-8 terminal, or set {env} to it as UTF-8 text.").format(
+                env=env
+            ),
         ) from None
     return value
 
 
-def get_new_passphrase(prompt: str = "New trail passphrase", env: str = NEW_PASSPHRASE_ENV) -> str:
+def get_new_passphrase(
+    prompt: str = N_("New trail passphrase"), env: str = NEW_PASSPHRASE_ENV
+) -> str:
     """A passphrase being chosen: from `env`, else asked for twice; warns when it is short."""
     value = get_passphrase(confirm=True, prompt=prompt, env=env)
     if len(value) < WEAK_LENGTH:
         click.echo(
-            f"Warning: a passphrase shorter than {WEAK_LENGTH} characters is easy to guess "
-            "for whoever gets this computer.",
+            _(
+                "Warning: a passphrase shorter than {length} characters is easy to guess for "
+                "whoever gets this computer."
+            ).format(length=WEAK_LENGTH),
             err=True,
         )
     return value
@@ -82,8 +91,11 @@ def open_trail() -> Trail:
     paths = Paths.from_env()
     if Trail.exists(paths.trail_dir):
         return open_or_create(paths, get_passphrase())
-    click.echo(f"Creating the encrypted trail in {paths.trail_dir}.", err=True)
-    passphrase = get_new_passphrase("Choose a trail passphrase", env=PASSPHRASE_ENV)
+    click.echo(
+        _("Creating the encrypted trail in {trail_dir}.").format(trail_dir=paths.trail_dir),
+        err=True,
+    )
+    passphrase = get_new_passphrase(N_("Choose a trail passphrase"), env=PASSPHRASE_ENV)
     code = new_recovery_code()
     trail = open_or_create(paths, passphrase, recovery_code=code)
     show_recovery_code(code)

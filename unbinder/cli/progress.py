@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from unbinder.i18n.translate import N_, _
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.live import Live
@@ -28,16 +30,28 @@ STYLES = {
     "retrying": "blue",
 }
 LABELS = {
-    "bound": "BOUND",
-    "not_bound": "not bound",
-    "needs_human": "needs a person",
-    "rate_limited": "rate limited",
-    "unknown": "unknown",
-    "error": "recipe error",
-    "manual": "manual",
-    "skipped": "skipped",
-    "throttled": "too soon",
+    "bound": N_("BOUND"),
+    "not_bound": N_("not bound"),
+    "needs_human": N_("needs a person"),
+    "rate_limited": N_("rate limited"),
+    "unknown": N_("unknown"),
+    "error": N_("recipe error"),
+    "manual": N_("manual"),
+    "skipped": N_("skipped"),
+    "throttled": N_("too soon"),
+    "waiting": N_("waiting"),
+    "running": N_("running"),
+    "retrying": N_("retrying"),
 }
+
+
+def label(state: str, lang: str | None = None) -> str:
+    """An outcome or a progress state as a person reads it (in `lang`, else this run's)."""
+    from unbinder.i18n.translate import say
+
+    if state not in LABELS:
+        return state
+    return say(LABELS[state], lang) if lang else _(LABELS[state])
 
 
 def console(stderr: bool = False) -> Console:
@@ -98,9 +112,9 @@ class Progress:
         if event.state == "done":
             self.done += 1
             if not self.interactive and not self.quiet:
-                label = LABELS.get(state, state)
                 click.echo(
-                    f"[{self.done}/{self.total}] {self.names[event.platform]}: {label}", err=True
+                    f"[{self.done}/{self.total}] {self.names[event.platform]}: {label(state)}",
+                    err=True,
                 )
         if self.live is not None:
             self.live.update(self._render())
@@ -110,20 +124,22 @@ class Progress:
         if self.live is not None:
             self.live.update(self._render())
         elif not self.quiet:
-            click.echo(f"{limit} at once ({reason})", err=True)
+            click.echo(_("{limit} at once ({reason})").format(limit=limit, reason=reason), err=True)
 
     def _render(self) -> Any:
         from rich.table import Table
 
         table = Table.grid(padding=(0, 2))
-        heading = f"[bold]Checking {self.total} platforms[/] ({self.done} done)"
+        heading = _("[bold]Checking {total} platforms[/] ({done} done)").format(
+            total=self.total, done=self.done
+        )
         if self.concurrency is not None:
-            heading += f", {self.concurrency.limit} at once [dim]({self.concurrency.reason})[/]"
+            heading += _(", {limit} at once [dim]({reason})[/]").format(
+                limit=self.concurrency.limit, reason=self.concurrency.reason
+            )
         table.add_row(heading, "")
         for pid, state in self.states.items():
-            table.add_row(
-                f"  {self.names[pid]}", f"[{STYLES.get(state, '')}]{LABELS.get(state, state)}[/]"
-            )
+            table.add_row(f"  {self.names[pid]}", f"[{STYLES.get(state, '')}]{label(state)}[/]")
         return table
 
 
@@ -161,9 +177,9 @@ def result_table(result: AuditResult, lang: str = "en") -> None:
             next_text = advice.text()
         table.add_row(
             _platform_cell(item, lang),
-            f"[{STYLES.get(item.status, '')}]{LABELS.get(item.status, item.status)}[/]"
+            f"[{STYLES.get(item.status, '')}]{label(item.status, lang)}[/]"
             + (f"\n[dim]{say('by_login', lang)}[/]" if item.via == "login" else ""),
-            escape(item.evidence_summary()),
+            escape(item.evidence_summary(lang)),
             escape(next_text),
         )
     out.print(table)

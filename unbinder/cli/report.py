@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from unbinder.cli.options import lang_option
+from unbinder.i18n.translate import _
 
 
 @click.command()
@@ -76,14 +77,16 @@ def report(
         open_or_create(paths, "", create_if_missing=False)
     with open_or_create(paths, get_passphrase(), create_if_missing=False) as trail:
         for warning in trail.warnings:
-            click.echo(f"Warning: {warning}", err=True)
+            click.echo(_("Warning: {warning}").format(warning=warning), err=True)
         if show_number or number_text:
             reveal = ask_number(number_text)
         doc = build_report(
             trail, run=run_id, all_runs=all_runs, reveal=reveal, lang=resolve_lang(lang)
         )
     if reveal is not None and not doc["number"]["shown"]:
-        click.echo("Warning: that number matches no run in the report; all stay masked.", err=True)
+        click.echo(
+            _("Warning: that number matches no run in the report; all stay masked."), err=True
+        )
     text = render(doc, fmt)
     if out == "-":
         click.echo(text, nl=False)
@@ -92,6 +95,15 @@ def report(
     write_report(path, text)
     s = doc["summary"]
     click.echo(
-        f"Wrote {path} ({len(doc['runs'])} run(s), {s['platforms']} platform(s): "
-        f"{s['todo']} still to do, {s['changed']} changed; trail {doc['verification']['status']})"
+        _(
+            "Wrote {path} ({runs} run(s), {platforms} platform(s): {todo} still to do, "
+            "{changed} changed; trail {verification})"
+        ).format(
+            path=path,
+            runs=len(doc["runs"]),
+            platforms=s["platforms"],
+            todo=s["todo"],
+            changed=s["changed"],
+            verification=doc["verification"]["status"],
+        )
     )

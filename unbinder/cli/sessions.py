@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from unbinder.errors import BadInput
+from unbinder.i18n.translate import _
 
 
 @click.group()
@@ -30,11 +31,15 @@ def list_command() -> None:
 
     kept = SessionStore(Paths.from_env().sessions_dir).kept()
     if not kept:
-        click.echo("No kept sessions.")
+        click.echo(_("No kept sessions."))
         return
     for session in kept:
         saved = session.saved.astimezone().strftime("%Y-%m-%d %H:%M")
-        click.echo(f"{session.platform:<24} saved {saved}  {session.size} bytes (encrypted)")
+        click.echo(
+            _("{platform:<24} saved {saved}  {size} bytes (encrypted)").format(
+                platform=session.platform, saved=saved, size=session.size
+            )
+        )
 
 
 @sessions.command("wipe")
@@ -51,12 +56,14 @@ def wipe_command(platform: str | None, wipe_all: bool) -> None:
     from unbinder.paths import Paths
 
     if bool(platform) == wipe_all:
-        raise BadInput("name one platform, or pass --all.", hint="unbinder sessions wipe --all")
+        raise BadInput(
+            _("name one platform, or pass --all."), hint=_("unbinder sessions wipe --all")
+        )
     store = SessionStore(Paths.from_env().sessions_dir)
     if wipe_all:
         removed = store.wipe_all()
-        click.echo(f"Removed {len(removed)} kept session(s).")
+        click.echo(_("Removed {value} kept session(s).").format(value=len(removed)))
     elif platform is not None and store.wipe(platform):
-        click.echo(f"Removed the kept session of {platform}.")
+        click.echo(_("Removed the kept session of {platform}.").format(platform=platform))
     else:
-        click.echo(f"No kept session for {platform}.")
+        click.echo(_("No kept session for {platform}.").format(platform=platform))

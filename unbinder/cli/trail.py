@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from unbinder.cli.passphrase import PASSPHRASE_ENV, get_new_passphrase, get_passphrase
+from unbinder.i18n.translate import N_, _
 
 if TYPE_CHECKING:
     from unbinder.trail import Record, RunSummary, VerifyReport
@@ -56,16 +57,16 @@ def init() -> None:
     paths = Paths.from_env()
     if Trail.exists(paths.trail_dir):
         raise BadInput(
-            f"a trail already exists in {paths.trail_dir}.",
-            hint="Open it with its passphrase, or move the directory away to start anew.",
+            _("a trail already exists in {trail_dir}.").format(trail_dir=paths.trail_dir),
+            hint=_("Open it with its passphrase, or move the directory away to start anew."),
         )
-    passphrase = get_new_passphrase("Choose a trail passphrase", env=PASSPHRASE_ENV)
+    passphrase = get_new_passphrase(N_("Choose a trail passphrase"), env=PASSPHRASE_ENV)
     paths.ensure()
     code = new_recovery_code()
     with Trail.create(paths.trail_dir, passphrase, recovery_code=code) as created:
         first = next(created.records())
-    click.echo(f"Created an encrypted trail in {paths.trail_dir}")
-    click.echo(f"Key derivation: {first.payload.get('kdf')}.")
+    click.echo(_("Created an encrypted trail in {trail_dir}").format(trail_dir=paths.trail_dir))
+    click.echo(_("Key derivation: {value}.").format(value=first.payload.get("kdf")))
     show_recovery_code(code)
 
 
@@ -86,14 +87,22 @@ def show(run_id: int | None) -> None:
         runs = opened.runs()
         if run_id is None:
             seq, _mac = opened.head()
-            click.echo(f"Trail {opened.directory}: {seq + 1} records, {len(runs)} runs.")
+            click.echo(
+                _("Trail {directory}: {records} records, {runs} runs.").format(
+                    directory=opened.directory, records=seq + 1, runs=len(runs)
+                )
+            )
             for line in _runs_table(runs):
                 click.echo(line)
             return
         summary = next((r for r in runs if r.id == run_id), None)
         if summary is None:
             known = ", ".join(str(r.id) for r in runs) or "none yet"
-            raise BadInput(f"there is no run {run_id} in the trail (runs: {known}).")
+            raise BadInput(
+                _("there is no run {run_id} in the trail (runs: {known}).").format(
+                    run_id=run_id, known=known
+                )
+            )
         click.echo(_run_title(summary))
         for record in opened.records():
             if run_id in (record.run, record.seq):
@@ -181,12 +190,14 @@ def export(fmt: str, out: Path | None, show_number: bool) -> None:
             document = export_document(opened, reveal=reveal)
             text = json.dumps(document, indent=2, ensure_ascii=False)
     if reveal is not None and not document["number"]["shown"]:
-        click.echo("Warning: that number matches no run in the trail; all stay masked.", err=True)
+        click.echo(
+            _("Warning: that number matches no run in the trail; all stay masked."), err=True
+        )
     if out is None:
         click.echo(text)
         return
     replace_atomically(out, text.encode("utf-8"))
-    click.echo(f"Wrote {out}", err=True)
+    click.echo(_("Wrote {out}").format(out=out), err=True)
 
 
 @trail.command()
@@ -205,10 +216,10 @@ def passwd() -> None:
     from unbinder.trail import change_passphrase
 
     directory = _trail_dir()
-    old = get_passphrase(prompt="Current trail passphrase (or recovery code)")
+    old = get_passphrase(prompt=N_("Current trail passphrase (or recovery code)"))
     new = get_new_passphrase()
     change_passphrase(directory, old, new)
-    click.echo("Passphrase changed (key.json rewritten; the records are untouched).")
+    click.echo(_("Passphrase changed (key.json rewritten; the records are untouched)."))
 
 
 def ask_number(text: str | None = None) -> Any:
@@ -216,67 +227,159 @@ def ask_number(text: str | None = None) -> Any:
     from unbinder.phone import parse_phone
 
     if text is None:
-        text = click.prompt("Phone number to show (with +country code)", err=True)
+        text = click.prompt(_("Phone number to show (with +country code)"), err=True)
     return parse_phone(text)
 
 
 def _echo_warnings(warnings: list[str]) -> None:
     for warning in warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(_("Warning: {warning}").format(warning=warning), err=True)
 
 
 def _runs_table(runs: list[RunSummary]) -> list[str]:
+    from unbinder.i18n.lang import display_width, pad
+
     if not runs:
-        return ["No runs yet."]
+        return [_("No runs yet.")]
 
     def number(run: RunSummary) -> str:
         shown = run.masked or "-"
         return f"{shown} -> {run.new_masked}" if run.new_masked else shown
 
-    width = max(len("NUMBER"), *(len(number(r)) for r in runs))
-    lines = [
-        f"{'RUN':>6}  {'KIND':<8} {'STARTED (UTC)':<19}  {'NUMBER':<{width}}  {'SEALED':<6} "
-        f"{'FIND':>4} {'ACT':>4} {'RES':>4} {'BLOB':>4}"
+    def right(text: str, width: int) -> str:
+        return " " * max(0, width - display_width(text)) + text
+
+    head = [
+        _("RUN"),
+        _("KIND"),
+        _("STARTED (UTC)"),
+        _("NUMBER"),
+        _("SEALED"),
+        _("FIND"),
+        _("ACT"),
+        _("RES"),
+        _("BLOB"),
     ]
-    for run in runs:
-        lines.append(
-            f"{run.id:>6}  {run.kind:<8} {run.started:%Y-%m-%d %H:%M:%S}  "
-            f"{number(run):<{width}}  {'yes' if run.sealed else 'NO':<6} {run.findings:>4} "
-            f"{run.actions:>4} {run.results:>4} {run.blobs:>4}"
-        )
+    rows = [
+        [
+            str(run.id),
+            _run_kind(run.kind),
+            f"{run.started:%Y-%m-%d %H:%M:%S}",
+            number(run),
+            _("yes") if run.sealed else _("NO"),
+            str(run.findings),
+            str(run.actions),
+            str(run.results),
+            str(run.blobs),
+        ]
+        for run in runs
+    ]
+    widths = [max(display_width(row[i]) for row in [head, *rows]) for i in range(len(head))]
+    counts = range(5, len(head))
+    lines = []
+    for row in [head, *rows]:
+        cells = [right(row[0], max(6, widths[0]))]
+        cells += [pad(row[i], widths[i]) for i in range(1, 5)]
+        cells += [right(row[i], max(4, widths[i])) for i in counts]
+        lines.append("  ".join(cells).rstrip())
     return lines
 
 
 def _run_title(run: RunSummary) -> str:
-    number = run.masked or "no number"
+    number = run.masked or _("no number")
     if run.new_masked:
         number = f"{number} -> {run.new_masked}"
-    sealed = f"sealed ({run.status})" if run.sealed else "NOT sealed"
+    status = _run_status(run.status or "")
+    sealed = _("sealed ({status})").format(status=status) if run.sealed else _("NOT sealed")
     started = f"{run.started:%Y-%m-%d %H:%M:%S} UTC"
-    return f"Run {run.id}: {run.kind} of {number}, started {started}, {sealed}"
+    return _("Run {id}: {kind} of {number}, started {started}, {sealed}").format(
+        id=run.id, kind=_run_kind(run.kind), number=number, started=started, sealed=sealed
+    )
+
+
+def _run_kind(kind: str) -> str:
+    """A run's kind (audit, unbind, mark, deadline) as a person reads it."""
+    from unbinder.i18n.translate import active_lang
+    from unbinder.i18n.words import has, say
+
+    key = f"kind_{kind}"
+    return say(key, active_lang()) if has(key, active_lang()) else kind
+
+
+def _run_status(status: str) -> str:
+    """How a run was sealed (`Run.seal`: complete, or why it stopped), as a person reads it."""
+    if status == "complete":
+        return _("complete")
+    if status.startswith("stopped: "):
+        return _("stopped ({why})").format(why=status.removeprefix("stopped: "))
+    return status
 
 
 def _record_line(record: Record) -> str:
+    from unbinder.i18n.lang import pad
     from unbinder.trail import RecordType
 
     p = record.payload
     platform = str(p.get("platform", ""))
     if record.type == RecordType.FINDING:
         outcome = p.get("outcome") or {}
-        what = " ".join(str(outcome[k]) for k in ("status", "kind") if outcome.get(k))
+        from unbinder.cli.progress import LABELS
+        from unbinder.jobs.evidence_words import KINDS
+
+        words = {**LABELS, **KINDS}
+        what = " ".join(
+            _shown(str(outcome[k]), words) for k in ("status", "kind") if outcome.get(k)
+        )
     elif record.type == RecordType.ACTION:
-        what = f"{p.get('what')} (by {p.get('by')})"
+        by = {"user": _("by user"), "tool": _("by tool")}.get(str(p.get("by")), str(p.get("by")))
+        what = f"{_shown(str(p.get('what')), ACTIONS)} ({by})"
     elif record.type == RecordType.RESULT:
         what = str((p.get("result") or {}).get("status", ""))
     elif record.type == RecordType.BLOB:
         blob_id = str(p.get("blob"))[:12]
-        what = f"{p.get('media_type')} {p.get('size')} bytes {p.get('name', '')} [{blob_id}]"
+        from unbinder.i18n.translate import active_lang
+        from unbinder.jobs.report import shot_words
+
+        size = _("{size} bytes").format(size=p.get("size"))
+        name = shot_words(str(p.get("name", "")), active_lang())
+        what = f"{p.get('media_type')} {size} {name} [{blob_id}]"
     elif record.type == RecordType.RUN_SEAL:
-        what = f"{p.get('status')}, {p.get('records')} records"
+        what = _("{status}, {records} records").format(
+            status=_run_status(str(p.get("status"))), records=p.get("records")
+        )
     else:
         what = ", ".join(f"{k}={v}" for k, v in sorted(p.get("recipes", {}).items()))
-    line = f"{record.seq:>6}  {record.time:%H:%M:%S}  {record.type.label:<9} {platform:<14} {what}"
+    kind = pad(_shown(record.type.label, RECORD_TYPES), 9)
+    line = f"{record.seq:>6}  {record.time:%H:%M:%S}  {kind} {platform:<14} {what}"
     return line.rstrip()
+
+
+# Record types and action records' `what` (ids, shown as such in English) in other languages.
+RECORD_TYPES = {
+    "created": N_("created"),
+    "run-start": N_("run start"),
+    "finding": N_("finding"),
+    "action": N_("action"),
+    "result": N_("result"),
+    "blob": N_("evidence file"),
+    "run-seal": N_("run seal"),
+}
+ACTIONS = {
+    "start": N_("started"),
+    "handoff": N_("handed over to you"),
+    "confirm_asked": N_("asked for confirmation"),
+    "confirm_answered": N_("confirmation answered"),
+    "flow_ended": N_("flow ended"),
+    "session_kept": N_("login kept"),
+    "session_wiped": N_("login wiped"),
+    "marked": N_("recorded by hand"),
+}
+
+
+def _shown(label: str, words: dict[str, str]) -> str:
+    from unbinder.i18n.translate import id_words
+
+    return id_words(label, words)
 
 
 def _report_lines(report: VerifyReport) -> list[str]:
@@ -284,26 +387,49 @@ def _report_lines(report: VerifyReport) -> list[str]:
 
     seq, mac = report.head
     lines = [
-        f"Trail {report.trail_id}",
-        f"  records: {report.records} (head #{seq}, MAC {mac[:16]}...)",
-        f"  runs:    {report.runs} ({len(report.sealed_runs)} sealed, "
-        f"{len(report.unsealed_runs)} unsealed)",
-        f"  blobs:   {report.blobs_referenced} referenced, {report.blobs_present} present, "
-        f"{report.blobs_authentic} authentic"
-        + (f", {report.orphan_blobs} unreferenced" if report.orphan_blobs else ""),
-        f"  anchor:  {report.anchor or 'none (use --anchor FILE to detect truncation)'}",
+        _("Trail {id}").format(id=report.trail_id),
+        "  "
+        + _("records: {records} (head #{seq}, MAC {mac}...)").format(
+            records=report.records, seq=seq, mac=mac[:16]
+        ),
+        "  "
+        + _("runs:    {runs} ({sealed} sealed, {unsealed} unsealed)").format(
+            runs=report.runs, sealed=len(report.sealed_runs), unsealed=len(report.unsealed_runs)
+        ),
+        "  "
+        + _("blobs:   {referenced} referenced, {present} present, {authentic} authentic").format(
+            referenced=report.blobs_referenced,
+            present=report.blobs_present,
+            authentic=report.blobs_authentic,
+        )
+        + (
+            _(", {orphans} unreferenced").format(orphans=report.orphan_blobs)
+            if report.orphan_blobs
+            else ""
+        ),
+        "  "
+        + _("anchor:  {anchor}").format(
+            anchor=report.anchor or _("none (use --anchor FILE to detect truncation)")
+        ),
     ]
     if report.side_files:
-        lines.append(f"  earlier torn tails kept in: {', '.join(report.side_files)}")
-    lines.extend(f"Warning: {w}" for w in report.warnings)
-    lines.extend(f"Problem: {p}" for p in report.problems[:MAX_LISTED_PROBLEMS])
+        lines.append(
+            "  "
+            + _("earlier torn tails kept in: {files}").format(files=", ".join(report.side_files))
+        )
+    lines.extend(_("Warning: {warning}").format(warning=w) for w in report.warnings)
+    lines.extend(
+        _("Problem: {problem}").format(problem=p) for p in report.problems[:MAX_LISTED_PROBLEMS]
+    )
     if len(report.problems) > MAX_LISTED_PROBLEMS:
         more = len(report.problems) - MAX_LISTED_PROBLEMS
-        lines.append(f"... and {more} more problem(s).")
+        lines.append(_("... and {more} more problem(s).").format(more=more))
     verdict = {
-        "ok": "OK: the trail is intact.",
-        "warnings": "WARNINGS: the trail is intact, see above.",
-        "tampered": f"TAMPERED: {len(report.problems)} problem(s); keep a copy as evidence.",
+        "ok": _("OK: the trail is intact."),
+        "warnings": _("WARNINGS: the trail is intact, see above."),
+        "tampered": _("TAMPERED: {count} problem(s); keep a copy as evidence.").format(
+            count=len(report.problems)
+        ),
     }
     lines.append(verdict[report.status])
     return lines

@@ -8,6 +8,7 @@ import click
 
 from unbinder.cli.options import lang_option
 from unbinder.errors import ExitCode
+from unbinder.i18n.translate import _
 from unbinder.vocab import UNBIND_MODES
 
 if TYPE_CHECKING:
@@ -100,13 +101,13 @@ def unbind(
     phone = parse_phone(old, region)
     new_phone = parse_phone(new, region) if new else None
     if send_codes and not dry_run:
-        raise click.UsageError("--send-codes goes with --dry-run.")
+        raise click.UsageError(_("--send-codes goes with --dry-run."))
     loaded = find_recipe(platform)
     replica = Replica.load(loaded.id, scenario) if fixtures else None
     if replica is not None:
         # The replica's pages, like the real ones, never show a code: the terminal does.
         replica.on_code = lambda to, code: click.echo(
-            f"\n  [replica] SMS code for {to}: {code}", err=True
+            _("\n  [replica] SMS code for {to}: {code}").format(to=to, code=code), err=True
         )
     trail = None if no_trail else open_trail()
     try:
@@ -140,29 +141,52 @@ def unbind(
 
 def render(result: ActionResult, *, recorded: bool) -> list[str]:
     """The summary shown at the end."""
+    from unbinder.i18n.translate import N_, SOURCE_LANG, active_lang, id_words
+    from unbinder.i18n.words import has, say
+    from unbinder.jobs.evidence_words import evidence_text
+
     numbers = result.old_masked + (f" -> {result.new_masked}" if result.new_masked else "")
+    lang = active_lang()
+    # The outcome and the mode as ids in English (scripts read them), in words elsewhere.
+    status: str = result.status
+    if lang != SOURCE_LANG and has(f"state_{status}", lang):
+        status = say(f"state_{status}", lang)
+    mode = id_words(result.mode, {"change": N_("change"), "unbind": N_("remove")})
     if result.reason_code == "dry_run":
-        lines = [f"{result.platform}: dry run ({result.mode} {numbers}). Nothing was changed."]
+        lines = [
+            _("{platform}: dry run ({mode} {numbers}). Nothing was changed.").format(
+                platform=result.platform, mode=mode, numbers=numbers
+            )
+        ]
         if result.reason:
-            lines.append(f"  would stop here: {result.reason.removeprefix('dry run: ')}")
+            reason = evidence_text(result.reason, lang, reason=result.reason).removeprefix(
+                "dry run: "
+            )
+            lines.append("  " + _("would stop here: {reason}").format(reason=reason))
     else:
-        lines = [f"{result.platform}: {result.status} ({result.mode} {numbers})"]
+        lines = [
+            _("{platform}: {status} ({mode} {numbers})").format(
+                platform=result.platform, status=status, mode=mode, numbers=numbers
+            )
+        ]
         if result.reason:
-            lines.append(f"  {result.reason}")
-    if result.bound_number is not None:
-        lines.append(f"  the platform shows: {result.bound_number}")
-    elif result.shown_before is not None:
-        lines.append(f"  the platform shows: {result.shown_before}")
+            lines.append("  " + evidence_text(result.reason, lang, reason=result.reason))
+    shown = result.bound_number if result.bound_number is not None else result.shown_before
+    if shown is not None:
+        lines.append("  " + _("the platform shows: {number}").format(number=shown))
     if result.status == "needs_human":
-        lines.append(
-            f"  When it is done by hand: unbinder mark {result.platform} --phone OLD --status "
-            + ("changed" if result.mode == "change" else "unbound")
+        mark = f"unbinder mark {result.platform} --phone OLD --status " + (
+            "changed" if result.mode == "change" else "unbound"
         )
+        lines.append("  " + _("When it is done by hand: {command}").format(command=mark))
     if result.session == "kept":
+        wipe = f"unbinder sessions wipe {result.platform}"
         lines.append(
-            f"  login kept (encrypted); remove it with: unbinder sessions wipe {result.platform}"
+            "  " + _("login kept (encrypted); remove it with: {command}").format(command=wipe)
         )
     if recorded:
         shots = len(result.blobs)
-        lines.append(f"  recorded in the trail ({shots} encrypted screenshot(s))")
+        lines.append(
+            "  " + _("recorded in the trail ({count} encrypted screenshot(s))").format(count=shots)
+        )
     return lines

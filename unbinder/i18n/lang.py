@@ -1,4 +1,8 @@
-"""The language of what unbinder prints: `en` or `zh-CN`, from the option or the environment."""
+"""The language of what unbinder prints, from the option or the environment.
+
+The languages are English (the code's own words) and every catalog under `i18n/locale/`
+(`zh_CN` there is `zh-CN` here).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,24 @@ import os
 import sys
 from collections.abc import Mapping
 
-LANGS = ("en", "zh-CN")
+from unbinder.i18n.translate import SOURCE_LANG, catalog_langs
+
+LANGS = (SOURCE_LANG, *catalog_langs())
 
 
 def default_lang(environ: Mapping[str, str] | None = None) -> str:
-    """`zh-CN` when the locale (LC_ALL, then LC_MESSAGES, then LANG, as POSIX reads them) is
-    Chinese, else `en`."""
+    """The language of the locale (LC_ALL, then LC_MESSAGES, then LANG, as POSIX reads them):
+    its own catalog (`zh_CN.UTF-8` -> zh-CN), else one of its language (`zh_TW` -> zh-CN), else
+    `en`."""
     env = os.environ if environ is None else environ
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = env.get(name)
         if value:
-            return "zh-CN" if value.lower().startswith("zh") else "en"
-    return "en"
+            wanted = value.split(".")[0].split("@")[0].replace("_", "-").lower()
+            exact = [lang for lang in LANGS if lang.lower() == wanted]
+            same = [lang for lang in LANGS if lang.split("-")[0].lower() == wanted[:2]]
+            return (exact or same or [SOURCE_LANG])[0]
+    return SOURCE_LANG
 
 
 def locale_region(environ: Mapping[str, str] | None = None) -> str | None:
@@ -38,8 +48,14 @@ def locale_region(environ: Mapping[str, str] | None = None) -> str | None:
 
 
 def resolve_lang(option: str | None, environ: Mapping[str, str] | None = None) -> str:
-    """The `--lang` option when given, else the environment's language."""
-    return option if option in LANGS else default_lang(environ)
+    """The `--lang` option when given, else the language this run chose (`unbinder --lang`),
+    else the environment's."""
+    from unbinder.i18n.translate import chosen_lang
+
+    if option in LANGS:
+        return str(option)
+    chosen = chosen_lang() if environ is None else None
+    return chosen or default_lang(environ)
 
 
 def display_width(text: str) -> int:

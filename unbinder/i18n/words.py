@@ -1,8 +1,8 @@
-"""The words a person reads, one catalog per language: `unbinder/i18n/<lang>.yaml`.
+"""Keyed words, while the last callers move to English msgids (`translate.py`).
 
-Every language file has the same keys and the same `{placeholders}` (a test checks it), so a new
-language is a new file. Identifiers (outcome words, commands, ids) stay as they are in any
-language; these catalogs hold only what is said around them.
+`en.yaml` names some English texts by key (`say("audit_title", lang, ...)`); the text is then
+translated like any other message, through the gettext catalogs (`make i18n` extracts en.yaml's
+texts). New code says its English in place: `_("Audit of {number}")`, not a key.
 """
 
 from __future__ import annotations
@@ -11,23 +11,27 @@ import functools
 from importlib import resources
 from typing import Any
 
-from unbinder.i18n.lang import LANGS
+from unbinder.i18n import translate
 
 
 @functools.cache
-def words(lang: str) -> dict[str, str]:
-    """Every word of `lang` (en when the language has no catalog)."""
+def english() -> dict[str, str]:
+    """Every keyed English text of en.yaml."""
     import yaml
 
-    name = f"{lang if lang in LANGS else 'en'}.yaml"
-    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
-    return {str(k): str(v) for k, v in yaml.safe_load(text).items()}
+    text = resources.files(__package__).joinpath("en.yaml").read_text(encoding="utf-8")
+    return {str(k): str(v).strip() for k, v in yaml.safe_load(text).items()}
+
+
+def words(lang: str) -> dict[str, str]:
+    """Every keyed text, in `lang`."""
+    return {key: translate.say(text, lang) for key, text in english().items()}
 
 
 def say(key: str, lang: str, **values: Any) -> str:
     """The text `key` in `lang`, its `{placeholders}` filled in."""
-    return words(lang)[key].format(**values)
+    return translate.say(english()[key], lang, **values)
 
 
 def has(key: str, lang: str) -> bool:
-    return key in words(lang)
+    return key in english()

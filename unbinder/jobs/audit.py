@@ -63,10 +63,20 @@ class PlatformResult:
     def id(self) -> str:
         return self.recipe.id
 
-    def evidence_summary(self) -> str:
-        if self.outcome is not None:
-            return self.outcome.summary()
-        return self.note
+    def evidence_summary(self, lang: str = "en") -> str:
+        """The evidence in one line: as recorded in English, else in `lang`'s words."""
+        from unbinder.jobs.evidence_words import evidence_text
+
+        if self.outcome is None:
+            return evidence_text(self.note, lang, reason=self.note)
+        outcome = self.outcome
+        return evidence_text(
+            outcome.summary(),
+            lang,
+            evidence=outcome.evidence.to_dict() if outcome.evidence else None,
+            failure=outcome.to_dict()["failure"],
+            reason=outcome.reason,
+        )
 
     def next_step(self, lang: str = "en") -> str:
         """What the person should do next about this platform, in one line."""

@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from unbinder.errors import RecipeError
+from unbinder.i18n.translate import _
 from unbinder.paths import Paths, fixtures_dir
 
 if TYPE_CHECKING:
@@ -69,8 +70,10 @@ def load_plan(path: Path | None = None) -> DemoPlan:
         return DemoPlan.model_validate(data)
     except OSError as exc:
         raise RecipeError(
-            f"cannot read the demo data {path}: {exc.strerror or exc}.",
-            hint="Run the demo from a source checkout (it needs fixtures/).",
+            _("cannot read the demo data {path}: {value}.").format(
+                path=path, value=exc.strerror or exc
+            ),
+            hint=_("Run the demo from a source checkout (it needs fixtures/)."),
         ) from exc
     except (yaml.YAMLError, ValidationError) as exc:
         first = str(exc).strip().splitlines()
@@ -203,8 +206,10 @@ def _human_script(loaded: LoadedRecipe, test_name: str) -> HumanScript:
         if test.name == test_name and test.human is not None:
             return test.human
     raise RecipeError(
-        f"{loaded.path}: no test named {test_name!r} with a human script for the demo.",
-        hint="Fix `unbind.human_from_test` in fixtures/demo.yaml.",
+        _("{path}: no test named {test_name!r} with a human script for the demo.").format(
+            path=loaded.path, test_name=test_name
+        ),
+        hint=_("Fix `unbind.human_from_test` in fixtures/demo.yaml."),
     )
 
 
@@ -233,7 +238,11 @@ def run_demo(
     recipes = {i: find_recipe(i) for i in plan.platforms}
     not_demo = [i for i, r in recipes.items() if not r.recipe.demo]
     if not_demo:
-        raise RecipeError(f"the demo may use only demo platforms, not {', '.join(not_demo)}.")
+        raise RecipeError(
+            _("the demo may use only demo platforms, not {value}.").format(
+                value=", ".join(not_demo)
+            )
+        )
     demo = _Demo(plan, home, view, lang, recipes, {})
     home.paths.ensure()
     # No anchor: the demo's throwaway trail must never move the person's real one.

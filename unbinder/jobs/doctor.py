@@ -7,6 +7,7 @@ import platform
 import sys
 from dataclasses import dataclass
 
+from unbinder.i18n.translate import N_, _, id_words
 from unbinder.paths import (
     Paths,
     describe_permissions,
@@ -35,11 +36,11 @@ def _browser_checks() -> list[Check]:
         info = find_browser()
     except NoBrowser as exc:
         return [Check("browser", False, exc.message, exc.hint or "")]
-    version = info.version() or "version unknown"
+    version = info.version() or _("version unknown")
     checks = [Check("browser", True, f"{info.path} ({info.source}; {version})")]
     try:
         asyncio.run(_launch_once(info))
-        checks.append(Check("browser launch", True, "starts headless and renders a page"))
+        checks.append(Check("browser launch", True, _("starts headless and renders a page")))
     except NoBrowser as exc:
         checks.append(Check("browser launch", False, exc.message, exc.hint or ""))
     return checks
@@ -64,17 +65,30 @@ async def _launch_once(info: object) -> None:
 def _data_dir_check() -> Check:
     paths = Paths.from_env()
     # Windows has no 0700: the folder in the user's profile is private through its access list.
-    private = "mode 700" if has_file_modes() else "in your user profile"
+    private = _("mode 700") if has_file_modes() else _("in your user profile")
     if not paths.home.exists():
-        return Check("data directory", True, f"{paths.home} (will be created, {private})")
+        return Check(
+            "data directory",
+            True,
+            _("{home} (will be created, {private})").format(home=paths.home, private=private),
+        )
     problem = describe_permissions(paths.home)
     if problem:
         return Check("data directory", False, problem, "")
-    return Check("data directory", True, f"{paths.home} (private, writable)")
+    return Check("data directory", True, _("{home} (private, writable)").format(home=paths.home))
 
 
 def _install_check() -> Check:
-    return Check("installed as", True, f"{install_kind()} ({sys.prefix})")
+    kind = id_words(install_kind(), INSTALL_KINDS)
+    return Check("installed as", True, f"{kind} ({sys.prefix})")
+
+
+# How this copy was installed (paths.install_kind), as a person reads it in another language.
+INSTALL_KINDS = {
+    "checkout": N_("a source checkout"),
+    "virtualenv": N_("a virtual environment"),
+    "system": N_("the system's Python"),
+}
 
 
 def _recipe_checks() -> list[Check]:
@@ -88,22 +102,35 @@ def _recipe_checks() -> list[Check]:
     if not loaded:
         fix = repair_hint()
         if sources.user is None:
-            fix += " (or point UNBINDER_RECIPES at a folder of your own recipes)"
-        return [Check("recipes", False, f"no recipe loads from {where}", fix)]
+            fix += " " + _("(or point UNBINDER_RECIPES at a folder of your own recipes)")
+        return [Check("recipes", False, _("no recipe loads from {where}").format(where=where), fix)]
     checks = [
         Check(
             "recipes",
             not failures,
-            f"{len(loaded)} load, {len(failures)} fail validation (from {where})",
+            _("{loaded} load, {failed} fail validation (from {where})").format(
+                loaded=len(loaded), failed=len(failures), where=where
+            ),
         )
     ]
     for yours, shipped in sources.overridden:
         checks.append(
-            Check(f"recipe {yours.stem}", True, f"yours ({yours}) is used instead of {shipped}")
+            Check(
+                f"recipe {yours.stem}",
+                True,
+                _("yours ({yours}) is used instead of {shipped}").format(
+                    yours=yours, shipped=shipped
+                ),
+            )
         )
     for path, message in failures:
         checks.append(
-            Check(f"recipe {path.name}", False, message, f"run: unbinder recipes lint {path}")
+            Check(
+                f"recipe {path.name}",
+                False,
+                message,
+                _("run: unbinder recipes lint {path}").format(path=path),
+            )
         )
     return checks
 
@@ -122,7 +149,7 @@ def run_checks() -> list[Check]:
             "python",
             sys.version_info >= (3, 10),
             f"{platform.python_version()} ({sys.executable})",
-            "unbinder needs Python 3.10 or newer",
+            _("unbinder needs Python 3.10 or newer"),
         ),
         Check("playwright", True, str(pw_version)),
         _install_check(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from unbinder.errors import BadInput
+from unbinder.i18n.translate import _
 from unbinder.vocab import MARK_STATUSES, MarkStatus
 
 if TYPE_CHECKING:
@@ -29,11 +30,13 @@ def mark_result(
     """Append a run holding the user's own result for one platform; return the run id."""
     if status not in MARK_STATUSES:
         raise BadInput(
-            f"unknown status {status!r}.", hint=f"Use one of: {', '.join(MARK_STATUSES)}."
+            _("unknown status {status!r}.").format(status=status),
+            hint=_("Use one of: {value}.").format(value=", ".join(MARK_STATUSES)),
         )
     if new_phone is not None and status != "changed":
         raise BadInput(
-            "--new-phone goes with --status changed.", hint="Drop --new-phone for this status."
+            _("--new-phone goes with --status changed."),
+            hint=_("Drop --new-phone for this status."),
         )
     run = trail.start_run(
         "mark",

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from unbinder.i18n.lang import display_width
 from unbinder.phone import PhoneNumber
-from unbinder.recipe.catalog import Catalog, Entry, Text, command, sort_key, word, words
+from unbinder.recipe.catalog import Catalog, Entry, command, sort_key, word, words
 from unbinder.vocab import CATEGORIES
 
 SCHEMA = "unbinder.plan/1"
@@ -137,9 +137,10 @@ def plan_text() -> dict[str, Any]:
 
 
 def _t(value: Any, lang: str) -> str:
-    if isinstance(value, str):
-        return value
-    return Text(str(value["en"]).strip(), value.get("zh-CN")).get(lang).strip()
+    """A text of data/plan.yaml (English) in `lang` (the gettext catalogs)."""
+    from unbinder.i18n.translate import say
+
+    return say(str(value).strip(), lang)
 
 
 def _applies(item: dict[str, Any], region: str) -> bool:

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 from unbinder import __version__
 from unbinder.errors import BadInput, UnbinderError
 from unbinder.i18n.lang import LANGS
+from unbinder.i18n.translate import N_, _, translations
+from unbinder.jobs.evidence_words import evidence_text
 from unbinder.trail.records import RecordType, format_time, now
 from unbinder.vocab import (
     AUTOMATIC,
@@ -110,7 +112,10 @@ def pick_lang(lang: str | None) -> str:
     if lang is None:
         return "en"
     if lang not in LANGS:
-        raise BadInput(f"unknown language {lang!r}.", hint=f"Use one of: {', '.join(LANGS)}.")
+        raise BadInput(
+            _("unknown language {lang!r}.").format(lang=lang),
+            hint=_("Use one of: {value}.").format(value=", ".join(LANGS)),
+        )
     return lang
 
 
@@ -126,18 +131,20 @@ def select_runs(
         return "number", [r for r in runs if _ref(r) == ref]
     if not runs:
         raise BadInput(
-            "the trail holds no run yet, so there is nothing to report.",
-            hint="Run `unbinder audit PHONE` first (or try `unbinder demo`).",
+            _("the trail holds no run yet, so there is nothing to report."),
+            hint=_("Run `unbinder audit PHONE` first (or try `unbinder demo`)."),
         )
     if run is not None and all_runs:
-        raise BadInput("--run and --all exclude each other.", hint="Choose one.")
+        raise BadInput(_("--run and --all exclude each other."), hint=_("Choose one."))
     if run is not None:
         chosen = [r for r in runs if r["id"] == run]
         if not chosen:
             known = ", ".join(str(r["id"]) for r in runs)
             raise BadInput(
-                f"there is no run {run} in the trail (runs: {known}).",
-                hint="`unbinder trail show` lists the runs.",
+                _("there is no run {run} in the trail (runs: {known}).").format(
+                    run=run, known=known
+                ),
+                hint=_("`unbinder trail show` lists the runs."),
             )
         return "run", chosen
     if all_runs:
@@ -368,7 +375,7 @@ def _run_doc(
         elif platform and rtype == _RESULT:
             _add_result(entry(platform), record, text)
         elif platform and rtype == _ACTION:
-            entry(platform)["steps"].append(_step(record, text))
+            entry(platform)["steps"].append(_step(record, text, lookup(platform)))
     for shot in shots:
         shot["url"] = urls.get(shot["blob"])
     for item in entries.values():
@@ -479,7 +486,13 @@ def _add_finding(item: Doc, record: Doc, text: _Text, lookup: RecipeLookup) -> N
         item["via"] = "login" if outcome.get("via") == "login" else "check"
         item["recipe"] = _recipe_words(outcome, text.lang)
         item["kind"] = outcome.get("kind")
-        item["evidence"] = str(outcome.get("summary") or outcome.get("reason") or "")
+        item["evidence"] = evidence_text(
+            str(outcome.get("summary") or outcome.get("reason") or ""),
+            text.lang,
+            evidence=outcome.get("evidence") if isinstance(outcome.get("evidence"), dict) else None,
+            failure=outcome.get("failure") if isinstance(outcome.get("failure"), dict) else None,
+            reason=str(outcome.get("reason") or outcome.get("summary") or ""),
+        )
         item["details"] = outcome.get("evidence")
         item["degraded"] = bool(outcome.get("degraded"))
         item["warnings"] = [str(w) for w in outcome.get("warnings") or []]
@@ -491,7 +504,7 @@ def _add_finding(item: Doc, record: Doc, text: _Text, lookup: RecipeLookup) -> N
         return
     # An engine outcome inside a change (the verify flow reading the platform back): a step.
     status = str(outcome.get("status", ""))
-    summary = _outcome_summary(outcome)
+    summary = _outcome_summary(outcome, text.lang)
     if outcome.get("flow") == "verify":
         # After a change, `bound` means "a number is bound" (the new one, if it worked).
         key = f"verify_{status}"
@@ -511,6 +524,7 @@ def _add_result(item: Doc, record: Doc, text: _Text) -> None:
     item["outcome"] = str(result.get("status", "unknown"))
     item["reason_code"] = result.get("reason_code")
     reason = str(result.get("reason") or "")
+    reason = evidence_text(reason, text.lang, reason=reason)
     shown = result.get("bound_number")
     if shown and str(shown) not in reason:
         said = text("shows", shown=shown)
@@ -527,33 +541,45 @@ def _add_result(item: Doc, record: Doc, text: _Text) -> None:
         item["source"] = "mark"
 
 
-def _outcome_summary(outcome: Doc) -> str:
+def _outcome_summary(outcome: Doc, lang: str = "en") -> str:
+    """An engine outcome's evidence in one line (recorded in English; in `lang`'s words)."""
     evidence = outcome.get("evidence")
-    if isinstance(evidence, dict) and evidence.get("rule"):
-        return f"{evidence['rule']}: {evidence.get('matched', '')}"
     failure = outcome.get("failure")
+    reason = str(outcome.get("reason") or "")
+    if isinstance(evidence, dict) and evidence.get("rule"):
+        recorded = f"{evidence['rule']}: {evidence.get('matched', '')}"
+        return evidence_text(recorded, lang, evidence=evidence)
     if isinstance(failure, dict) and failure.get("error"):
-        return str(failure["error"])
-    return str(outcome.get("reason") or "")
+        return evidence_text(str(failure["error"]), lang, failure=failure)
+    return evidence_text(reason, lang, reason=reason)
 
 
-def _step(record: Doc, text: _Text) -> Doc:
+def _step(record: Doc, text: _Text, loaded: LoadedRecipe | None = None) -> Doc:
     """An action record (unbind / mark runs) in words."""
+    from unbinder.jobs.evidence_words import KINDS, recipe_text
+
     p = record["payload"]
     what = str(p.get("what", ""))
     d = p.get("details") or {}
+    lang = text.lang
     if what == "start":
         key = "step_start_dry" if d.get("dry_run") else "step_start"
-        words = text(key, mode=d.get("mode", ""))
+        words = text(key, mode=_words(str(d.get("mode", "")), MODES, lang))
     elif what == "handoff":
-        words = text("step_handoff", kind=d.get("kind", ""), prompt=d.get("prompt", ""))
+        prompt = recipe_text(str(d.get("prompt", "")), loaded, lang)
+        words = text(
+            "step_handoff", kind=_words(str(d.get("kind", "")), KINDS, lang), prompt=prompt
+        )
     elif what == "confirm_asked":
         numbers = " → ".join(str(n) for n in (d.get("old"), d.get("new")) if n)
-        words = text("step_confirm_asked", action=d.get("action", ""), numbers=numbers)
+        action = recipe_text(str(d.get("action", "")), loaded, lang)
+        words = text("step_confirm_asked", action=action, numbers=numbers)
     elif what == "confirm_answered":
-        words = text("step_confirm_answered", answer=d.get("answer", ""))
+        words = text(
+            "step_confirm_answered", answer=_words(str(d.get("answer", "")), ANSWERS, lang)
+        )
     elif what == "flow_ended":
-        summary = _outcome_summary(d)
+        summary = _outcome_summary(d, text.lang)
         status = text.state(str(d.get("status", "")))
         words = text("step_flow_ended", status=status, summary=f": {summary}" if summary else "")
     elif what in ("session_kept", "session_wiped"):
@@ -568,6 +594,44 @@ def _step(record: Doc, text: _Text) -> Doc:
     else:
         words = text("step_other", what=what)
     return {"time": record["time"], "by": str(p.get("by", "tool")), "text": words}
+
+
+# Ids the trail records, as a person reads them in another language (English shows the id).
+MODES = {"change": N_("change"), "unbind": N_("remove")}
+ANSWERS = {"yes": N_("yes"), "no": N_("no")}
+SHOTS = {"outcome": N_("the page at the end"), "before": N_("before"), "after": N_("after")}
+
+
+def _words(value: str, words: dict[str, str], lang: str) -> str:
+    """An id as recorded, in English; in `lang`, the words `words` has for it."""
+    from unbinder.i18n.translate import SOURCE_LANG, say
+
+    return value if lang == SOURCE_LANG or value not in words else say(words[value], lang)
+
+
+def shot_words(name: str, lang: str) -> str:
+    """A screenshot's name (`outcome`, `change:before`) as a person reads it in `lang`."""
+    from unbinder.i18n.translate import SOURCE_LANG, say
+    from unbinder.recipe.catalog import word
+
+    if lang == SOURCE_LANG:
+        return name
+    flow, _sep, shot = name.rpartition(":")
+    said = say(SHOTS[shot], lang) if shot in SHOTS else f"`{shot}`"
+    return say("{flow}: {shot}", lang, flow=word("flows", flow, lang), shot=said) if flow else said
+
+
+def sealed_words(status: str, lang: str) -> str:
+    """How a run was sealed (`complete`, or why it stopped) in `lang`."""
+    from unbinder.i18n.translate import SOURCE_LANG, say
+
+    if lang == SOURCE_LANG:
+        return status
+    if status == "complete":
+        return say("complete", lang)
+    if status.startswith("stopped: "):
+        return say("stopped ({why})", lang, why=status.removeprefix("stopped: "))
+    return status
 
 
 def _evidence(read_blob: BlobReader | None, payload: Doc, blob_id: str) -> Doc:
@@ -771,10 +835,18 @@ def render_html(doc: dict[str, Any]) -> str:
         lstrip_blocks=True,
     )
     text = _Text(doc["lang"])
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_translations(translations(doc["lang"]), newstyle=True)  # type: ignore[attr-defined]
     template = env.get_template("report.html.j2")
+    from unbinder.jobs.evidence_words import KINDS
+
+    lang = doc["lang"]
     return template.render(
         doc=doc,
         t=text,
+        kind_words=lambda kind: _words(str(kind), KINDS, lang),
+        shot_words=lambda name: shot_words(str(name), lang),
+        sealed_words=lambda status: sealed_words(str(status or ""), lang),
         css=(TEMPLATE_DIR / "report.css").read_text(encoding="utf-8"),
         when=_when,
         numbers_of=_numbers_line,
@@ -785,7 +857,10 @@ def render_html(doc: dict[str, Any]) -> str:
 
 def render(doc: dict[str, Any], fmt: str) -> str:
     if fmt not in FORMATS:
-        raise BadInput(f"unknown format {fmt!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")
+        raise BadInput(
+            _("unknown format {fmt!r}.").format(fmt=fmt),
+            hint=_("Use one of: {value}.").format(value=", ".join(FORMATS)),
+        )
     return render_html(doc) if fmt == "html" else render_json(doc)
 
 

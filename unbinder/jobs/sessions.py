@@ -23,6 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from unbinder.errors import BadInput, StorageError, UnbinderError
+from unbinder.i18n.translate import _
 from unbinder.paths import private_dir
 from unbinder.recipe.names import ID_RE
 
@@ -55,7 +56,10 @@ class SessionStore:
 
     def path(self, platform: str) -> Path:
         if not ID_RE.fullmatch(platform):
-            raise BadInput(f"{platform!r} is not a platform id.", hint="Use an id like alipay.")
+            raise BadInput(
+                _("{platform!r} is not a platform id.").format(platform=platform),
+                hint=_("Use an id like alipay."),
+            )
         return self.directory / f"{platform}{SUFFIX}"
 
     def exists(self, platform: str) -> bool:
@@ -69,7 +73,9 @@ class SessionStore:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StorageError(f"cannot read {path}: {exc.strerror or exc}.") from exc
+            raise StorageError(
+                _("cannot read {path}: {value}.").format(path=path, value=exc.strerror or exc)
+            ) from exc
         nonce = data[len(MAGIC) : len(MAGIC) + NONCE_LENGTH]
         try:
             if not data.startswith(MAGIC) or len(nonce) != NONCE_LENGTH:
@@ -80,9 +86,13 @@ class SessionStore:
                 raise ValueError("not a storage state")
         except (InvalidTag, ValueError):
             raise SessionError(
-                f"the kept session of {platform} cannot be read (it belongs to another trail, "
-                "or the file is damaged).",
-                hint=f"Remove it with `unbinder sessions wipe {platform}` and log in again.",
+                _(
+                    "the kept session of {platform} cannot be read (it belongs to another "
+                    "trail, or the file is damaged)."
+                ).format(platform=platform),
+                hint=_(
+                    "Remove it with `unbinder sessions wipe {platform}` and log in again."
+                ).format(platform=platform),
             ) from None
         return state
 
@@ -108,7 +118,11 @@ class SessionStore:
         except FileNotFoundError:
             return False
         except OSError as exc:
-            raise StorageError(f"cannot remove the session of {platform}: {exc}.") from exc
+            raise StorageError(
+                _("cannot remove the session of {platform}: {exc}.").format(
+                    platform=platform, exc=exc
+                )
+            ) from exc
         return True
 
     def wipe_all(self) -> list[str]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from unbinder import __version__
 from unbinder.errors import BadInput
+from unbinder.i18n.translate import _
 from unbinder.jobs.report import DEADLINE, TEMPLATE_DIR, fingerprint, pick_lang, recipe_lookup
 from unbinder.trail.records import format_time, now
 from unbinder.vocab import PLATFORM_STATES, THROTTLING, StatusState
@@ -196,7 +197,8 @@ def parse_until(text: str) -> dt.date | None:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
         raise BadInput(
-            f"{text!r} is not a date.", hint="Write it as YYYY-MM-DD (2027-01-15), or none."
+            _("{text!r} is not a date.").format(text=text),
+            hint=_("Write it as YYYY-MM-DD (2027-01-15), or none."),
         ) from None
 
 
@@ -232,8 +234,8 @@ def build_status(
     ref = trail.phone_ref(phone) if phone is not None else None
     if ref is None and not envelope["runs"]:
         raise BadInput(
-            "the trail holds no run yet, so it does not know which number to show.",
-            hint="Give the number: `unbinder status PHONE` (or run `unbinder audit PHONE`).",
+            _("the trail holds no run yet, so it does not know which number to show."),
+            hint=_("Give the number: `unbinder status PHONE` (or run `unbinder audit PHONE`)."),
         )
     lookup = recipes or recipe_lookup()
     doc = report_from_export(envelope, read_blob=None, ref=ref, lang=lang, recipes=lookup)
@@ -400,7 +402,10 @@ def _unchecked(entry: Entry, lang: str, lookup: RecipeLookup) -> Item:
 
 def render(status: Status, fmt: str, width: int = 96) -> str:
     if fmt not in FORMATS:
-        raise BadInput(f"unknown format {fmt!r}.", hint=f"Use one of: {', '.join(FORMATS)}.")
+        raise BadInput(
+            _("unknown format {fmt!r}.").format(fmt=fmt),
+            hint=_("Use one of: {value}.").format(value=", ".join(FORMATS)),
+        )
     if fmt == "json":
         return json.dumps(status.to_json(), ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":

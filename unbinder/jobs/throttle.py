@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from unbinder.errors import StorageError
+from unbinder.i18n.translate import _
 from unbinder.paths import private_dir
 from unbinder.phone import PhoneNumber
 
@@ -77,7 +78,8 @@ class Throttle:
             pass
         except (OSError, ValueError) as exc:
             raise StorageError(
-                f"cannot read {path}: {exc}", hint="Delete it to start afresh."
+                _("cannot read {path}: {exc}").format(path=path, exc=exc),
+                hint=_("Delete it to start afresh."),
             ) from exc
         key = secrets.token_bytes(32)
         _write_private(path, key.hex())

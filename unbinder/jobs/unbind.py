@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from unbinder import redact
 from unbinder.engine.human import ConfirmRequest, Handoff, Human, StepRunner
 from unbinder.errors import BadInput
+from unbinder.i18n.translate import _
 from unbinder.phone import PhoneNumber, masked_matches
 from unbinder.recipe.model import Step
 from unbinder.vocab import UNBIND_MODES, UnbindMode, UnbindResult
@@ -227,19 +228,24 @@ def resolve_mode(
     wanted = given or ("change" if new_phone is not None else "unbind")
     mode = next((m for m in UNBIND_MODES if m == wanted), None)
     if mode is None:
-        raise BadInput(f"unknown mode {wanted!r}.", hint="Use --mode change or --mode unbind.")
+        raise BadInput(
+            _("unknown mode {wanted!r}.").format(wanted=wanted),
+            hint=_("Use --mode change or --mode unbind."),
+        )
     if mode == "change" and new_phone is None:
         raise BadInput(
-            "changing the number needs the new one.",
-            hint="Pass --new-phone NEW, or --mode unbind to remove the number instead.",
+            _("changing the number needs the new one."),
+            hint=_("Pass --new-phone NEW, or --mode unbind to remove the number instead."),
         )
     if mode == "unbind" and new_phone is not None:
         raise BadInput(
-            "--new-phone goes with --mode change, not --mode unbind.",
-            hint="Drop --new-phone to remove the number, or use --mode change.",
+            _("--new-phone goes with --mode change, not --mode unbind."),
+            hint=_("Drop --new-phone to remove the number, or use --mode change."),
         )
     if new_phone is not None and new_phone.e164 == phone.e164:
-        raise BadInput("the new number is the old number.", hint="Give the number you move to.")
+        raise BadInput(
+            _("the new number is the old number."), hint=_("Give the number you move to.")
+        )
     return mode
 
 
@@ -260,9 +266,12 @@ def check_flows(loaded: LoadedRecipe, mode: UnbindMode, lang: str = "en") -> Non
         )
         by_hand = manual.steps.get(lang) if manual is not None and flows.change is None else []
         raise NoWebFlow(
-            f"{name} offers no way to remove a number from an account "
-            f"({flows.no_unbind.why.get(lang).rstrip('.')}).",
-            hint=f"Change it to a number you keep instead: {change}; or close the account.",
+            _("{name} offers no way to remove a number from an account ({value}).").format(
+                name=name, value=flows.no_unbind.why.get(lang).rstrip(".")
+            ),
+            hint=_(
+                "Change it to a number you keep instead: {change}; or close the account."
+            ).format(change=change),
             steps=by_hand,
         )
     why = manual.why.get(lang) if manual is not None and manual.why is not None else None
@@ -549,8 +558,8 @@ def unbind_platform(
     check_flows(loaded, mode, lang)
     if keep_session and trail is None:
         raise BadInput(
-            "--keep-session needs the trail: its key encrypts the kept login.",
-            hint="Drop --no-trail, or drop --keep-session.",
+            _("--keep-session needs the trail: its key encrypts the kept login."),
+            hint=_("Drop --no-trail, or drop --keep-session."),
         )
     sessions = (
         SessionStore(paths.sessions_dir, trail.derive_key(KEY_PURPOSE))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from unbinder.errors import BadInput, RecipeError, UnknownPlatform
+from unbinder.i18n.translate import _
 from unbinder.paths import recipe_files, recipe_path, recipe_sources
 from unbinder.recipe.confidence import Confidence, Sourcing, cited_ids
 from unbinder.recipe.names import ID_RE, REGION_RE, did_you_mean
@@ -208,9 +209,11 @@ def read_entry(path: Path) -> Entry:
     try:
         text = read_text(path, MAX_BYTES)  # a regular file, its size checked before reading
     except FileNotFoundError:
-        raise RecipeError(f"{path}: no such recipe file") from None
+        raise RecipeError(_("{path}: no such recipe file").format(path=path)) from None
     except FileProblem as problem:
-        raise RecipeError(f"{path}:1: recipe {problem.message}") from None
+        raise RecipeError(
+            _("{path}:1: recipe {message}").format(path=path, message=problem.message)
+        ) from None
     try:
         data, lines = compose(text)
     except YamlProblem as problem:
@@ -425,8 +428,10 @@ class Catalog:
                 raise RecipeError(problem)
         hint = did_you_mean(platform_id, [e.id for e in self.entries])
         raise UnknownPlatform(
-            f"no recipe for platform {platform_id!r}{hint}.",
-            hint="`unbinder recipes list` shows every platform.",
+            _("no recipe for platform {platform_id!r}{hint}.").format(
+                platform_id=platform_id, hint=hint
+            ),
+            hint=_("`unbinder recipes list` shows every platform."),
         )
 
     def select(self, *, region: str | None = None, include_demo: bool = False) -> list[Entry]:
@@ -470,7 +475,8 @@ def check_region(region: str) -> str:
     value = region.strip().upper()
     if not REGION_RE.fullmatch(value):
         raise BadInput(
-            f"{region!r} is not a region.", hint="Use a two-letter country code (CN, US) or GLOBAL."
+            _("{region!r} is not a region.").format(region=region),
+            hint=_("Use a two-letter country code (CN, US) or GLOBAL."),
         )
     return value
 
@@ -485,7 +491,8 @@ def catalog_json(entries: Iterable[Entry]) -> dict[str, Any]:
 
 @cache
 def words() -> dict[str, Any]:
-    """The catalog's display texts (categories, statuses, labels) from data/catalog.yaml."""
+    """The catalog's display texts (categories, statuses, labels) from data/catalog.yaml, in
+    English; other languages are in the gettext catalogs (`i18n/translate.py`)."""
     from unbinder.data import load_data
 
     return load_data("catalog.yaml")
@@ -493,7 +500,9 @@ def words() -> dict[str, Any]:
 
 def word(group: str, key: str, lang: str) -> str:
     """One display text: `word("categories", "payment", "zh-CN")` -> 支付."""
+    from unbinder.i18n.translate import say
+
     entry = words().get(group, {}).get(key)
     if entry is None:
         return key
-    return str(Text(entry["en"], entry.get("zh-CN")).get(lang))
+    return say(str(entry).strip(), lang)

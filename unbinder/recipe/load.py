@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from unbinder import paths
 from unbinder.errors import RecipeError, UnknownPlatform
+from unbinder.i18n.translate import _
 from unbinder.recipe.model import STEP_KINDS, NumberChange, Recipe, Source, _StepBase
 from unbinder.recipe.names import ID_RE, did_you_mean
 from unbinder.recipe.safe_yaml import MAX_BYTES as MAX_RECIPE_BYTES
@@ -246,9 +247,11 @@ def read_recipe_text(path: Path) -> str:
     try:
         return read_text(path, MAX_RECIPE_BYTES)
     except FileNotFoundError:
-        raise RecipeError(f"{path}: no such recipe file") from None
+        raise RecipeError(_("{path}: no such recipe file").format(path=path)) from None
     except FileProblem as problem:
-        raise RecipeError(f"{path}:1: recipe {problem.message}") from None
+        raise RecipeError(
+            _("{path}:1: recipe {message}").format(path=path, message=problem.message)
+        ) from None
 
 
 def load_recipe_file(path: Path) -> LoadedRecipe:
@@ -280,7 +283,10 @@ def load_all(directory: Path | None = None) -> list[LoadedRecipe]:
     loaded, failures = load_all_report(directory)
     if failures:
         path, message = failures[0]
-        raise RecipeError(message, hint=f"Run `unbinder recipes lint {path}` for every problem.")
+        raise RecipeError(
+            message,
+            hint=_("Run `unbinder recipes lint {path}` for every problem.").format(path=path),
+        )
     return loaded
 
 
@@ -291,8 +297,10 @@ def find_recipe(platform_id: str, directory: Path | None = None) -> LoadedRecipe
         return load_recipe_file(path)
     ids = [p.stem for p in recipe_files(directory)]
     raise UnknownPlatform(
-        f"no recipe for platform {platform_id!r}{did_you_mean(platform_id, ids)}.",
-        hint="`unbinder recipes list` shows every platform.",
+        _("no recipe for platform {platform_id!r}{value}.").format(
+            platform_id=platform_id, value=did_you_mean(platform_id, ids)
+        ),
+        hint=_("`unbinder recipes list` shows every platform."),
     )
 
 

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from unbinder import fsio
 from unbinder.errors import BadInput, StorageError
+from unbinder.i18n.translate import _
 from unbinder.trail.log import Frame, Tail
 
 ANCHOR_ENV = "UNBINDER_ANCHOR"
@@ -51,10 +52,10 @@ class AnchorState:
     @classmethod
     def from_json(cls, doc: object, where: str) -> AnchorState:
         if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-            raise BadInput(f"{where} is not an unbinder anchor.")
+            raise BadInput(_("{where} is not an unbinder anchor.").format(where=where))
         seq, trail_id, mac = doc.get("seq"), doc.get("trail_id"), doc.get("head_mac")
         if not isinstance(seq, int) or not isinstance(trail_id, str) or not isinstance(mac, str):
-            raise BadInput(f"the anchor {where} is damaged.")
+            raise BadInput(_("the anchor {where} is damaged.").format(where=where))
         return cls(trail_id=trail_id, seq=seq, head_mac=mac)
 
 
@@ -87,7 +88,9 @@ class FileAnchor:
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
-            raise BadInput(f"cannot read the anchor file {self.path}: {exc}.") from None
+            raise BadInput(
+                _("cannot read the anchor file {path}: {exc}.").format(path=self.path, exc=exc)
+            ) from None
         return AnchorState.from_json(doc, str(self.path))
 
     def save(self, state: AnchorState) -> None:
@@ -95,7 +98,11 @@ class FileAnchor:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageError(f"cannot create {self.path.parent}: {exc.strerror}.") from exc
+            raise StorageError(
+                _("cannot create {parent}: {strerror}.").format(
+                    parent=self.path.parent, strerror=exc.strerror
+                )
+            ) from exc
         fsio.replace_atomically(self.path, data)
 
 
@@ -114,7 +121,7 @@ class FolderAnchor:
 
     def _file(self, trail_id: str) -> FileAnchor:
         if not all(c in "0123456789abcdef" for c in trail_id):
-            raise BadInput("a trail id is hex digits.")
+            raise BadInput(_("a trail id is hex digits."))
         return FileAnchor(self.directory / f"{trail_id}.json")
 
     def load(self, trail_id: str) -> AnchorState | None:
@@ -137,8 +144,8 @@ class KeyringAnchor:
             import keyring  # noqa: F401
         except ImportError:
             raise BadInput(
-                "the keyring anchor needs the optional `keyring` package.",
-                hint="Install it with: pip install 'unbinder[keyring]', or use an anchor file.",
+                _("the keyring anchor needs the optional `keyring` package."),
+                hint=_("Install it with: pip install 'unbinder[keyring]', or use an anchor file."),
             ) from None
 
     @property
@@ -151,13 +158,13 @@ class KeyringAnchor:
         try:
             raw = keyring.get_password(KEYRING_SERVICE, _keyring_user(trail_id))
         except Exception as exc:  # keyring backends raise their own error types
-            raise StorageError(f"cannot read the OS keyring: {exc}.") from None
+            raise StorageError(_("cannot read the OS keyring: {exc}.").format(exc=exc)) from None
         if raw is None:
             return None
         try:
             doc = json.loads(raw)
         except ValueError:
-            raise BadInput("the anchor in the OS keyring is damaged.") from None
+            raise BadInput(_("the anchor in the OS keyring is damaged.")) from None
         return AnchorState.from_json(doc, "the OS keyring entry")
 
     def save(self, state: AnchorState) -> None:
@@ -168,7 +175,9 @@ class KeyringAnchor:
                 KEYRING_SERVICE, _keyring_user(state.trail_id), json.dumps(state.to_json())
             )
         except Exception as exc:
-            raise StorageError(f"cannot write to the OS keyring: {exc}.") from None
+            raise StorageError(
+                _("cannot write to the OS keyring: {exc}.").format(exc=exc)
+            ) from None
 
 
 def parse_anchor(spec: str) -> Anchor:

@@ -16,6 +16,7 @@ from cryptography.exceptions import InvalidTag
 
 from unbinder import fsio
 from unbinder.errors import BadInput, StorageError, TamperedError
+from unbinder.i18n.translate import _
 from unbinder.trail.keys import NONCE_LENGTH, TrailKeys
 
 MAGIC = b"UNBBLOB1"
@@ -26,7 +27,7 @@ _AD_PREFIX = b"unbinder.trail/1 blob "
 
 def path_for(blob_dir: Path, blob_id: str) -> Path:
     if not _ID.match(blob_id):
-        raise BadInput(f"{blob_id!r} is not a blob id (64 hex digits).")
+        raise BadInput(_("{blob_id!r} is not a blob id (64 hex digits).").format(blob_id=blob_id))
     return blob_dir / f"{blob_id}{SUFFIX}"
 
 
@@ -52,9 +53,13 @@ def load(blob_dir: Path, keys: TrailKeys, blob_id: str) -> bytes:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise BadInput(f"blob {blob_id[:12]}... is not in the trail.") from None
+        raise BadInput(
+            _("blob {value}... is not in the trail.").format(value=blob_id[:12])
+        ) from None
     except OSError as exc:
-        raise StorageError(f"cannot read {path}: {exc.strerror}.") from exc
+        raise StorageError(
+            _("cannot read {path}: {strerror}.").format(path=path, strerror=exc.strerror)
+        ) from exc
     head = len(MAGIC) + NONCE_LENGTH
     if len(raw) < head or not raw.startswith(MAGIC):
         raise _tampered(blob_id, "it is not an unbinder blob")
@@ -80,6 +85,6 @@ def _ad(keys: TrailKeys, blob_id: str) -> bytes:
 
 def _tampered(blob_id: str, why: str) -> TamperedError:
     return TamperedError(
-        f"blob {blob_id[:12]}... was altered: {why}.",
-        hint="Keep a copy of the trail directory as evidence.",
+        _("blob {value}... was altered: {why}.").format(value=blob_id[:12], why=why),
+        hint=_("Keep a copy of the trail directory as evidence."),
     )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unbinder.errors import AuthError
+from unbinder.i18n.translate import _
 
 TEST_ENV = "UNBINDER_TEST_FAST_KDF"
 TARGET_SECONDS = 0.5
@@ -79,24 +80,26 @@ class KdfParams:
     def from_json(cls, data: object) -> KdfParams:
         """Parse a slot's `kdf` object; AuthError when it is malformed."""
         if not isinstance(data, dict):
-            raise _damaged("the key derivation parameters are missing")
+            raise _damaged(_("the key derivation parameters are missing"))
         alg = data.get("alg")
         try:
             salt = base64.b64decode(str(data.get("salt", "")), validate=True)
         except ValueError:
-            raise _damaged("the salt is not base64") from None
+            raise _damaged(_("the salt is not base64")) from None
         if len(salt) != SALT_LENGTH:
-            raise _damaged("the salt has the wrong length")
+            raise _damaged(_("the salt has the wrong length"))
         names = ("memory_kib", "passes", "lanes") if alg == ARGON2 else ("log_n", "r", "p")
         if alg not in (ARGON2, SCRYPT):
-            raise _damaged(f"unknown key derivation {alg!r}")
+            raise _damaged(_("unknown key derivation {alg!r}").format(alg=alg))
         if set(data) != {"alg", "salt", *names}:
-            raise _damaged("the key derivation parameters have unexpected fields")
+            raise _damaged(_("the key derivation parameters have unexpected fields"))
         ints: dict[str, int] = {}
         for name in names:
             value = data.get(name)
             if not isinstance(value, int) or isinstance(value, bool):
-                raise _damaged(f"the key derivation parameter {name} is not an integer")
+                raise _damaged(
+                    _("the key derivation parameter {name} is not an integer").format(name=name)
+                )
             ints[name] = value
         if alg == ARGON2:
             return cls(
@@ -153,8 +156,8 @@ def calibrate(target: float = TARGET_SECONDS) -> KdfParams:
         # for warming up, so it is not measured; the fastest of a few runs is the one least
         # disturbed by other work on the machine.
         _time(cost(1))
-        one = min(_time(cost(1)) for _ in range(3))
-        five = min(_time(cost(5)) for _ in range(2))
+        one = min(_time(cost(1)) for _attempt in range(3))
+        five = min(_time(cost(5)) for _attempt in range(2))
         per_pass = max((five - one) / 4, 1e-4)
         passes = round((target - (one - per_pass)) / per_pass)
         return cost(min(max(passes, ARGON2_MIN_PASSES), ARGON2_MAX_PASSES))
@@ -175,32 +178,49 @@ def check_bounds(params: KdfParams) -> None:
         min_passes = _TEST_ARGON2["passes"] if fast else ARGON2_MIN_PASSES
         if params.memory_kib < min_memory or params.passes < min_passes:
             raise _weakened(
-                f"argon2id memory {params.memory_kib} KiB / {params.passes} passes, "
-                f"minimum {min_memory} KiB / {min_passes} passes"
+                _(
+                    "argon2id memory {memory_kib} KiB / {passes} passes, minimum "
+                    "{min_memory} KiB / {min_passes} passes"
+                ).format(
+                    memory_kib=params.memory_kib,
+                    passes=params.passes,
+                    min_memory=min_memory,
+                    min_passes=min_passes,
+                )
             )
         if not 1 <= params.lanes <= ARGON2_MAX_LANES or params.memory_kib < 8 * params.lanes:
-            raise _damaged(f"argon2id lanes {params.lanes} are out of range")
+            raise _damaged(_("argon2id lanes {lanes} are out of range").format(lanes=params.lanes))
         if (
             params.memory_kib > ARGON2_MAX_MEMORY_KIB
             or params.passes > ARGON2_MAX_PASSES
             or params.memory_kib * params.passes > ARGON2_MAX_WORK
         ):
-            raise _inflated(f"argon2id memory {params.memory_kib} KiB x {params.passes} passes")
+            raise _inflated(
+                _("argon2id memory {memory_kib} KiB x {passes} passes").format(
+                    memory_kib=params.memory_kib, passes=params.passes
+                )
+            )
         return
     if params.alg == SCRYPT:
         min_log_n = _TEST_SCRYPT_LOG_N if fast else SCRYPT_MIN_LOG_N
         if params.log_n < min_log_n or params.r < SCRYPT_R:
             raise _weakened(
-                f"scrypt N=2^{params.log_n}, r={params.r}, minimum N=2^{min_log_n}, r={SCRYPT_R}"
+                _("scrypt N=2^{log_n}, r={r}, minimum N=2^{min_log_n}, r={SCRYPT_R}").format(
+                    log_n=params.log_n, r=params.r, min_log_n=min_log_n, SCRYPT_R=SCRYPT_R
+                )
             )
         if (
             params.log_n > SCRYPT_MAX_LOG_N
             or params.r > SCRYPT_R
             or not 1 <= params.p <= SCRYPT_MAX_P
         ):
-            raise _inflated(f"scrypt N=2^{params.log_n}, r={params.r}, p={params.p}")
+            raise _inflated(
+                _("scrypt N=2^{log_n}, r={r}, p={p}").format(
+                    log_n=params.log_n, r=params.r, p=params.p
+                )
+            )
         return
-    raise _damaged(f"unknown key derivation {params.alg!r}")
+    raise _damaged(_("unknown key derivation {alg!r}").format(alg=params.alg))
 
 
 def derive(passphrase: str, params: KdfParams) -> bytes:
@@ -223,9 +243,11 @@ def _derive(secret: bytes, params: KdfParams) -> bytes:
             )
         except Exception:
             raise AuthError(
-                "this trail's key file needs Argon2id, which this installation's "
-                "`cryptography` lacks.",
-                hint="Install cryptography 44 or newer (pip install -U cryptography).",
+                _(
+                    "this trail's key file needs Argon2id, which this installation's "
+                    "`cryptography` lacks."
+                ),
+                hint=_("Install cryptography 44 or newer (pip install -U cryptography)."),
             ) from None
         return kdf.derive(secret)
     from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
@@ -248,22 +270,26 @@ def _time(params: KdfParams) -> float:
 
 def _damaged(what: str) -> AuthError:
     return AuthError(
-        f"the trail's key file is damaged ({what}).",
-        hint="Restore key.json from a backup; without it the trail cannot be read.",
+        _("the trail's key file is damaged ({what}).").format(what=what),
+        hint=_("Restore key.json from a backup; without it the trail cannot be read."),
     )
 
 
 def _weakened(what: str) -> AuthError:
     return AuthError(
-        f"the trail's key file asks for a key derivation below the minimum cost ({what}); "
-        "it was edited to weaken it.",
-        hint="Restore key.json from a backup and keep the edited file as evidence.",
+        _(
+            "the trail's key file asks for a key derivation below the minimum cost ({what}); "
+            "it was edited to weaken it."
+        ).format(what=what),
+        hint=_("Restore key.json from a backup and keep the edited file as evidence."),
     )
 
 
 def _inflated(what: str) -> AuthError:
     return AuthError(
-        f"the trail's key file asks for a key derivation above the maximum cost ({what}); "
-        "it was edited or is damaged.",
-        hint="Restore key.json from a backup.",
+        _(
+            "the trail's key file asks for a key derivation above the maximum cost ({what}); "
+            "it was edited or is damaged."
+        ).format(what=what),
+        hint=_("Restore key.json from a backup."),
     )

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from unbinder import fsio
 from unbinder.errors import AuthError, BadInput, UnbinderError
+from unbinder.i18n.translate import _
 from unbinder.trail import kdf
 from unbinder.trail.keys import MASTER_LENGTH, NONCE_LENGTH, TRAIL_ID_LENGTH, MasterKey
 
@@ -111,8 +112,8 @@ class KeyFile:
         if rejected is not None:
             raise rejected
         raise AuthError(
-            "wrong passphrase for this trail (or its key file is damaged).",
-            hint="Type it again; check UNBINDER_PASSPHRASE if it is set.",
+            _("wrong passphrase for this trail (or its key file is damaged)."),
+            hint=_("Type it again; check UNBINDER_PASSPHRASE if it is set."),
         )
 
     def with_slot(
@@ -124,7 +125,11 @@ class KeyFile:
         slots = list(self.slots)
         if index is None:
             if len(slots) >= MAX_SLOTS:
-                raise BadInput(f"the key file already has {MAX_SLOTS} passphrase slots.")
+                raise BadInput(
+                    _("the key file already has {MAX_SLOTS} passphrase slots.").format(
+                        MAX_SLOTS=MAX_SLOTS
+                    )
+                )
             slots.append(slot)
         else:
             slots[index] = slot
@@ -139,7 +144,9 @@ def wrap(
     master: MasterKey, passphrase: str, params: kdf.KdfParams, *, label: str = PASSPHRASE
 ) -> Slot:
     if not passphrase:
-        raise BadInput("the passphrase is empty.", hint="Choose a passphrase you can remember.")
+        raise BadInput(
+            _("the passphrase is empty."), hint=_("Choose a passphrase you can remember.")
+        )
     created = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     nonce = os.urandom(NONCE_LENGTH)
     unsealed = Slot(params, created, nonce, b"", label)
@@ -157,11 +164,15 @@ def load(path: Path) -> KeyFile:
             raw = fh.read(MAX_KEYFILE_BYTES + 1)
     except FileNotFoundError:
         raise AuthError(
-            f"the trail's key file {path} is missing.",
-            hint="Restore it from a backup; without it the trail cannot be read.",
+            _("the trail's key file {path} is missing.").format(path=path),
+            hint=_("Restore it from a backup; without it the trail cannot be read."),
         ) from None
     except OSError as exc:
-        raise AuthError(f"cannot read the trail's key file {path}: {exc.strerror}.") from exc
+        raise AuthError(
+            _("cannot read the trail's key file {path}: {strerror}.").format(
+                path=path, strerror=exc.strerror
+            )
+        ) from exc
     try:
         if len(raw) > MAX_KEYFILE_BYTES:
             raise ValueError("too large")
@@ -171,8 +182,8 @@ def load(path: Path) -> KeyFile:
         raise
     except (ValueError, TypeError, KeyError) as exc:
         raise AuthError(
-            f"the trail's key file {path} is damaged ({exc}).",
-            hint="Restore it from a backup; without it the trail cannot be read.",
+            _("the trail's key file {path} is damaged ({exc}).").format(path=path, exc=exc),
+            hint=_("Restore it from a backup; without it the trail cannot be read."),
         ) from None
 
 

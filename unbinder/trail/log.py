@@ -30,6 +30,7 @@ from typing import NamedTuple
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from unbinder.errors import BadInput
+from unbinder.i18n.translate import _
 from unbinder.trail.keys import MAC_LENGTH, NONCE_LENGTH, TAG_LENGTH, TrailKeys
 from unbinder.trail.records import RecordType
 
@@ -147,8 +148,10 @@ def build_frame(
     body = unsigned + mac
     if len(body) > MAX_BODY:
         raise BadInput(
-            f"a trail record may hold at most {MAX_BODY // (1024 * 1024)} MiB.",
-            hint="Store large evidence with run.blob().",
+            _("a trail record may hold at most {value} MiB.").format(
+                value=MAX_BODY // (1024 * 1024)
+            ),
+            hint=_("Store large evidence with run.blob()."),
         )
     prefix = _PREFIX.pack(MARKER, len(body), zlib.crc32(body))
     return prefix + _HEAD_CRC.pack(zlib.crc32(prefix)) + body, mac
@@ -173,8 +176,10 @@ def scan(data: bytes, keys: TrailKeys) -> Scan:
         result.problems.append(Problem(None, f"{what} (the header was edited or replaced)"))
     elif version != VERSION or cipher != CIPHER_CHACHA20_POLY1305:
         raise BadInput(
-            f"this trail was written by a newer unbinder (log format {version}).",
-            hint="Upgrade unbinder to read it.",
+            _("this trail was written by a newer unbinder (log format {version}).").format(
+                version=version
+            ),
+            hint=_("Upgrade unbinder to read it."),
         )
     scan_frames(data, HEADER_SIZE, keys, result, index=0, prev_mac=result.header_mac)
     return result

@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidTag
 
 from unbinder import __version__, fsio, redact
 from unbinder.errors import AuthError, BadInput, StorageError, TamperedError
+from unbinder.i18n.translate import _
 from unbinder.paths import Paths, check_private, private_dir
 from unbinder.phone import PhoneNumber
 from unbinder.trail import blobs, kdf, keyfile, lock, log, records
@@ -179,11 +180,11 @@ class Trail:
         directory = Path(directory)
         if cls.exists(directory):
             raise BadInput(
-                f"a trail already exists in {directory}.",
-                hint="Open it with its passphrase, or move the directory away to start anew.",
+                _("a trail already exists in {directory}.").format(directory=directory),
+                hint=_("Open it with its passphrase, or move the directory away to start anew."),
             )
         if not passphrase:
-            raise BadInput("the passphrase is empty.", hint="Choose one you can remember.")
+            raise BadInput(_("the passphrase is empty."), hint=_("Choose one you can remember."))
         master = keyfile.new_master()
         params = kdf.calibrate()
         slots = [keyfile.wrap(master, passphrase, params)]
@@ -196,7 +197,7 @@ class Trail:
             "cipher": keyfile.CIPHER,
             "kdf": params.describe(),
         }
-        genesis, _ = log.build_frame(
+        genesis, _end = log.build_frame(
             keys,
             keys.record_aead(),
             seq=0,
@@ -219,8 +220,10 @@ class Trail:
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
             raise StorageError(
-                f"cannot create the trail in {directory}: {exc.strerror or exc}.",
-                hint="Check free space and permissions, or set UNBINDER_HOME.",
+                _("cannot create the trail in {directory}: {value}.").format(
+                    directory=directory, value=exc.strerror or exc
+                ),
+                hint=_("Check free space and permissions, or set UNBINDER_HOME."),
             ) from exc
         trail = cls.open_unlocked(directory, master, anchor=anchor)
         try:
@@ -375,8 +378,8 @@ class Trail:
         fd = self._require_open()
         if self.read_only:
             raise StorageError(
-                f"cannot append to the trail: {self.read_only}.",
-                hint="Make the data directory writable again; the trail itself is intact.",
+                _("cannot append to the trail: {read_only}.").format(read_only=self.read_only),
+                hint=_("Make the data directory writable again; the trail itself is intact."),
             )
         with self._lock, lock.exclusive(fd):
             self._catch_up(fd)
@@ -398,8 +401,8 @@ class Trail:
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, self._end)  # no half record left behind
                 raise StorageError(
-                    f"cannot append to the trail: {exc.strerror or exc}.",
-                    hint="Free some disk space; the trail is intact up to the last record.",
+                    _("cannot append to the trail: {value}.").format(value=exc.strerror or exc),
+                    hint=_("Free some disk space; the trail is intact up to the last record."),
                 ) from exc
             self._end += len(frame)
             self._head_seq, self._head_mac = seq, mac
@@ -699,14 +702,14 @@ def change_passphrase(
     """
     directory = Path(directory)
     if not new:
-        raise BadInput("the new passphrase is empty.", hint="Choose one you can remember.")
+        raise BadInput(_("the new passphrase is empty."), hint=_("Choose one you can remember."))
     path = directory / KEY_NAME
     if not Trail.exists(directory):
         raise _no_trail(directory)
     current = keyfile.load(path)
     master, index = current.unlock(old)
     if expect is not None and master.secret != expect.secret:
-        raise AuthError("the key file was replaced while the trail was open.")
+        raise AuthError(_("the key file was replaced while the trail was open."))
     target: int | None = index
     if current.slots[index].label == keyfile.RECOVERY:
         # Opened with the recovery code: the new passphrase replaces the lost one, and the
@@ -729,13 +732,17 @@ def verify_unlocked(
     except FileNotFoundError:
         result = Scan(problems=[Problem(None, f"the log file {path} is missing")])
     except OSError as exc:
-        raise StorageError(f"cannot read {path}: {exc.strerror}.") from exc
+        raise StorageError(
+            _("cannot read {path}: {strerror}.").format(path=path, strerror=exc.strerror)
+        ) from exc
     else:
         try:
             with lock.shared(fd):
                 data = _read_all(fd)
         except OSError as exc:  # e.g. trail.log is a directory
-            raise StorageError(f"cannot read {path}: {exc.strerror}.") from exc
+            raise StorageError(
+                _("cannot read {path}: {strerror}.").format(path=path, strerror=exc.strerror)
+            ) from exc
         finally:
             os.close(fd)
         result = log.scan(data, keys)
@@ -761,8 +768,8 @@ def _check_key_matches(result: Scan, master: MasterKey) -> None:
         and result.header_trail_id != master.trail_id
     ):
         raise AuthError(
-            "the key file does not belong to this trail log.",
-            hint="Put back the trail's own key.json (from a backup).",
+            _("the key file does not belong to this trail log."),
+            hint=_("Put back the trail's own key.json (from a backup)."),
         )
 
 
@@ -778,8 +785,8 @@ def _cut_tail(directory: Path, fd: int, data: bytes, result: Scan) -> str:
         os.fsync(fd)
     except OSError as exc:
         raise StorageError(
-            f"cannot repair the trail's torn tail: {exc.strerror or exc}.",
-            hint="Free some disk space and try again.",
+            _("cannot repair the trail's torn tail: {value}.").format(value=exc.strerror or exc),
+            hint=_("Free some disk space and try again."),
         ) from exc
     kept = f"records 0 to {tail.index - 1} are intact" if tail.index else "no record was lost"
     return (
@@ -791,11 +798,15 @@ def _cut_tail(directory: Path, fd: int, data: bytes, result: Scan) -> str:
 def _open_read_only(path: Path, refused: OSError) -> int:
     """The log opened for reading, after opening it for writing was `refused`."""
     if refused.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
-        raise StorageError(f"cannot open {path}: {refused.strerror}.") from refused
+        raise StorageError(
+            _("cannot open {path}: {strerror}.").format(path=path, strerror=refused.strerror)
+        ) from refused
     try:
         return os.open(path, os.O_RDONLY | _BINARY)
     except OSError as exc:
-        raise StorageError(f"cannot open {path}: {exc.strerror}.") from exc
+        raise StorageError(
+            _("cannot open {path}: {strerror}.").format(path=path, strerror=exc.strerror)
+        ) from exc
 
 
 def _tail_left(result: Scan) -> str:
@@ -831,8 +842,8 @@ def require_trail(directory: Path) -> Path:
 
 def _no_trail(directory: Path) -> BadInput:
     return BadInput(
-        f"there is no trail in {directory} yet.",
-        hint="Create one with `unbinder trail init` (the first audit also creates it).",
+        _("there is no trail in {directory} yet.").format(directory=directory),
+        hint=_("Create one with `unbinder trail init` (the first audit also creates it)."),
     )
 
 

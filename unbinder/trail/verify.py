@@ -232,7 +232,7 @@ def _check_blobs(
             report.blobs_authentic += 1
         else:
             report.problems.append(Problem(index, f"its evidence file {blob_id[:12]}... {problem}"))
-    report.orphan_blobs = len(present - {b for _, b in refs})
+    report.orphan_blobs = len(present - {b for _record, b in refs})
 
 
 def _problem_order(problem: Problem) -> int:
