@@ -240,6 +240,8 @@ def test_every_help_speaks_chinese(world: World) -> None:
         pytest.param(("audit", "+86 138 abc", "--fixtures"), {}, id="letters"),
         pytest.param(("audit", "13800138000", "--fixtures"), {"LANG": "C"}, id="no-country"),
         pytest.param(("recipes", "show", "nope"), {}, id="unknown-recipe"),
+        pytest.param(("audit", PHONE, "--yes", "--platform", "example-cn"), {}, id="demo-live"),
+        pytest.param(("audit", PHONE, "--fixtures", "--keep-session"), {}, id="keep-session"),
         pytest.param(("unbind", "nope", "--phone", PHONE), {}, id="unbind-unknown"),
         pytest.param(("trail", "verify"), {"UNBINDER_PASSPHRASE": "wrong"}, id="passphrase"),
         pytest.param(("trail", "show"), {"UNBINDER_HOME": "@empty"}, id="no-trail"),

@@ -11,6 +11,7 @@ import click
 
 from unbinder.cli.options import lang_option
 from unbinder.errors import BadInput, ExitCode
+from unbinder.i18n.translate import _, ngettext
 
 if TYPE_CHECKING:
     from unbinder.jobs.audit import AuditOptions, AuditRun
@@ -128,11 +129,11 @@ def audit(
     if not yes:
         _confirm_ownership(number.masked, lang)
     if keep_session and not login:
-        raise BadInput("--keep-session goes with --login.", hint="Add --login, or drop it.")
+        raise BadInput(_("--keep-session goes with --login."), hint=_("Add --login, or drop it."))
     if keep_session and no_trail:
         raise BadInput(
-            "--keep-session needs the trail: its key encrypts the kept login.",
-            hint="Drop --no-trail, or drop --keep-session.",
+            _("--keep-session needs the trail: its key encrypts the kept login."),
+            hint=_("Drop --no-trail, or drop --keep-session."),
         )
     headed = headed or login
     # Headed, one platform at a time: a person may have to solve each one's captcha.
@@ -184,16 +185,19 @@ def _choose(
     chosen = select_recipes(platforms, region=only_region, include_demo=fixtures)
     if not chosen:
         raise BadInput(
-            "no platform matches this selection.",
-            hint="`unbinder recipes list` shows the platforms and their regions.",
+            _("no platform matches this selection."),
+            hint=_("`unbinder recipes list` shows the platforms and their regions."),
         )
     if not fixtures:
         demo = [r.id for r in chosen if r.recipe.demo]
         if demo:
-            what = "is a demo platform" if len(demo) == 1 else "are demo platforms"
             raise BadInput(
-                f"{', '.join(demo)} {what} that exist only offline.",
-                hint="Add --fixtures to check the offline replicas.",
+                ngettext(
+                    "{platforms} is a demo platform that exists only offline.",
+                    "{platforms} are demo platforms that exist only offline.",
+                    len(demo),
+                ).format(platforms=", ".join(demo)),
+                hint=_("Add --fixtures to check the offline replicas."),
             )
     return chosen
 
@@ -201,8 +205,8 @@ def _choose(
 def _confirm_ownership(masked: str, lang: str) -> None:
     if not sys.stdin.isatty():
         raise BadInput(
-            "the audit asks whether the number is yours, but there is no terminal to answer.",
-            hint="Add --yes when you run it from a script.",
+            _("the audit asks whether the number is yours, but there is no terminal to answer."),
+            hint=_("Add --yes when you run it from a script."),
         )
     question = (
         f"{masked} 是你本人的号码（或你现在持有的二次放号号码）吗？"
@@ -210,7 +214,9 @@ def _confirm_ownership(masked: str, lang: str) -> None:
         else f"Is {masked} your number (or a recycled number you now hold)?"
     )
     if not click.confirm(question, default=False, err=True):
-        raise BadInput("stopped: check only numbers that are yours.", hint="Nothing was checked.")
+        raise BadInput(
+            _("stopped: check only numbers that are yours."), hint=_("Nothing was checked.")
+        )
 
 
 def _run(
@@ -258,7 +264,7 @@ def _run(
             )
         except KeyboardInterrupt:
             result.interrupted = True
-            click.echo("\nInterrupted: keeping what finished.", err=True)
+            click.echo(_("\nInterrupted: keeping what finished."), err=True)
             return AuditRun(result)
 
 

@@ -8,6 +8,7 @@ import click
 
 from unbinder.cli.options import lang_option
 from unbinder.errors import ExitCode
+from unbinder.i18n.translate import _
 
 
 @click.group()
@@ -53,7 +54,7 @@ def list_command(region: str | None, as_json: bool, demo: bool, lang: str | None
         width = text_width(default=0) or None  # a pipe without COLUMNS: the whole table
         click.echo(render_list(entries, resolve_lang(lang), width), nl=False)
     for note in catalog.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(_("note: {note}").format(note=note), err=True)
     for problem in catalog.problems:
         click.echo(printable(f"warning: {problem} (run: unbinder recipes lint)"), err=True)
     if catalog.problems:
@@ -98,7 +99,10 @@ def lint_command(paths: tuple[Path, ...]) -> None:
         click.echo(printable(str(problem)), err=problem.severity == "error")
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
-    click.echo(f"{errors} error(s), {warnings} warning(s).", err=bool(errors))
+    click.echo(
+        _("{errors} error(s), {warnings} warning(s).").format(errors=errors, warnings=warnings),
+        err=bool(errors),
+    )
     if errors:
         raise SystemExit(int(ExitCode.PROBLEMS))
 
@@ -159,8 +163,8 @@ def test_command(
         from unbinder.errors import BadInput
 
         raise BadInput(
-            "--phone, --region, --headed and --allow-side-effects go with --live.",
-            hint="Offline tests use the numbers written in each recipe's tests.",
+            _("--phone, --region, --headed and --allow-side-effects go with --live."),
+            hint=_("Offline tests use the numbers written in each recipe's tests."),
         )
     import asyncio
 
@@ -176,7 +180,11 @@ def test_command(
         click.echo(printable(f"{mark} {result.name}"))
     for result in failed:
         click.echo(printable("\n" + "\n".join(result.report())), err=True)
-    click.echo(f"\n{len(results) - len(failed)} passed, {len(failed)} failed.")
+    click.echo(
+        _("\n{passed} passed, {failed} failed.").format(
+            passed=len(results) - len(failed), failed=len(failed)
+        )
+    )
     if failed:
         raise SystemExit(int(ExitCode.PROBLEMS))
 
@@ -195,8 +203,10 @@ def _lint_first(errors: list[str]) -> None:
     for line in errors:
         click.echo(printable(line), err=True)
     click.echo(
-        f"\n{len(errors)} lint error(s): fix them first (`unbinder recipes lint` lists them "
-        "with the warnings); no test ran.",
+        _(
+            "\n{count} lint error(s): fix them first (`unbinder recipes lint` lists them with the "
+            "warnings); no test ran."
+        ).format(count=len(errors)),
         err=True,
     )
     raise SystemExit(int(ExitCode.PROBLEMS))
@@ -220,8 +230,8 @@ def _live_test(
 
     if len(ids) != 1 or not phone:
         raise BadInput(
-            "--live checks one recipe with your own number.",
-            hint="Example: unbinder recipes test example-cn --live --phone '+86 138 0013 8000'",
+            _("--live checks one recipe with your own number."),
+            hint=_("Example: unbinder recipes test example-cn --live --phone '+86 138 0013 8000'"),
         )
     loaded = find_recipe(ids[0])
     from unbinder.contrib.recipe_tests import lint_errors
@@ -229,7 +239,11 @@ def _live_test(
     _lint_first(lint_errors([loaded]))
     number = parse_phone(phone, region)
     register(number)
-    click.echo(f"Live check of {loaded.recipe.name.en} ({loaded.id}) with {number.masked}...")
+    click.echo(
+        _("Live check of {name} ({id}) with {masked}...").format(
+            name=loaded.recipe.name.en, id=loaded.id, masked=number.masked
+        )
+    )
     outcome = live.check_live(
         loaded,
         number,
@@ -240,37 +254,52 @@ def _live_test(
     offline = live.unreachable(outcome)
     if offline is not None:
         raise Unreachable(
-            f"could not reach {loaded.recipe.name.en} ({offline}); a live check needs internet. "
-            "Nothing was changed."
+            _(
+                "could not reach {name} ({offline}); a live check needs internet. "
+                "Nothing was changed."
+            ).format(name=loaded.recipe.name.en, offline=offline)
         )
     click.echo(f"  outcome: {outcome.status}" + (f" ({outcome.kind})" if outcome.kind else ""))
     for line in live.describe(outcome):
         click.echo(printable(f"  {redact(line)}"))
 
     def ask(proposal: live.Proposal) -> bool:
-        click.echo(f"\nThis outcome is {proposal.why}. Proposed change to {loaded.path}:")
-        click.echo(f"  status: {loaded.recipe.status} -> {proposal.status}")
+        click.echo(
+            _("\nThis outcome is {why}. Proposed change to {path}:").format(
+                why=proposal.why, path=loaded.path
+            )
+        )
+        click.echo(
+            _("  status: {old} -> {new}").format(old=loaded.recipe.status, new=proposal.status)
+        )
         if proposal.last_verified is not None:
             click.echo(
-                f"  last_verified: {loaded.recipe.last_verified or 'null'} -> "
-                f"{proposal.last_verified}"
+                _("  last_verified: {old} -> {new}").format(
+                    old=loaded.recipe.last_verified or "null", new=proposal.last_verified
+                )
             )
-        return click.confirm("Write it?", default=False)
+        return click.confirm(_("Write it?"), default=False)
 
     report = live.settle(loaded, outcome, confirm=ask)
     if report.proposal is None:
         click.echo(
-            f"\nA {outcome.status} outcome says nothing about whether the recipe works; "
-            "its status stays as it is."
+            _(
+                "\nA {status} outcome says nothing about whether the recipe works; its status "
+                "stays as it is."
+            ).format(status=outcome.status)
         )
     elif report.applied:
-        click.echo(f"Updated {loaded.path}.")
+        click.echo(_("Updated {path}.").format(path=loaded.path))
     elif report.proposal.status == report.current_status and (
         report.proposal.last_verified in (None, report.current_last_verified)
     ):
-        click.echo(f"\n{loaded.path} already says {report.current_status}; nothing to change.")
+        click.echo(
+            _("\n{path} already says {current_status}; nothing to change.").format(
+                path=loaded.path, current_status=report.current_status
+            )
+        )
     else:
-        click.echo("Nothing changed.")
+        click.echo(_("Nothing changed."))
     if report.proposal is None or report.proposal.status != "working":
         raise SystemExit(int(ExitCode.PROBLEMS))
 
@@ -293,7 +322,7 @@ def schema_command(write: bool) -> None:
     if write:
         target = recipes_dir() / "schema.json"
         target.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {target}")
+        click.echo(_("wrote {target}").format(target=target))
     else:
         click.echo(text, nl=False)
 
@@ -340,15 +369,18 @@ def new_command(
         platform_id, name=name, name_zh=name_zh, domain=domain, region=region, root=root
     )
     for path in made.files:
-        click.echo(f"created {path}")
+        click.echo(_("created {path}").format(path=path))
     env = ""
     if root is not None:
         env = f"UNBINDER_RECIPES={made.recipe.parent} UNBINDER_FIXTURES={made.fixtures.parent} "
     click.echo(
-        "\nNext:\n"
-        f"  {env}unbinder recipes test {made.platform_id}    # green before any edit\n"
-        f"  unbinder recipes record {made.platform_id} --url https://{domain.strip().lower()}/\n"
-        f"  then edit {made.recipe} (CONTRIBUTING.md shows how)"
+        _(
+            "\nNext:\n  {env}unbinder recipes test {platform_id}    # green before any edit\n"
+            "  unbinder recipes record {platform_id} --url https://{domain}/\n"
+            "  then edit {recipe} (CONTRIBUTING.md shows how)"
+        ).format(
+            env=env, platform_id=made.platform_id, domain=domain.strip().lower(), recipe=made.recipe
+        )
     )
 
 
@@ -411,9 +443,12 @@ def record_command(
         ask=lambda prompt: click.prompt(prompt, default="", show_default=False, err=True),
     )
     for path in saved.files:
-        click.echo(f"saved {path}")
+        click.echo(_("saved {path}").format(path=path))
     for name, leaks in saved.skipped:
-        click.echo(f"not saved: {name} still held {', '.join(leaks)}", err=True)
+        click.echo(
+            _("not saved: {name} still held {leaks}").format(name=name, leaks=", ".join(leaks)),
+            err=True,
+        )
     if saved.blocked_hosts:
         click.echo(
             "blocked (outside the domains): "
@@ -421,5 +456,5 @@ def record_command(
             + ". If the flow needs one, add it with --domain and record again.",
             err=True,
         )
-    click.echo("\nDrafted steps (also in recorded/steps.yaml):\n")
+    click.echo(_("\nDrafted steps (also in recorded/steps.yaml):\n"))
     click.echo(saved.steps)

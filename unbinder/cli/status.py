@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from unbinder.cli.options import lang_option
+from unbinder.i18n.translate import _
 
 
 @click.command()
@@ -59,8 +60,8 @@ def status(
     if until is not None:
         if number is None:
             raise BadInput(
-                "--until needs the number: the trail never stores it, only a keyed reference.",
-                hint="Give it: unbinder status PHONE --until YYYY-MM-DD",
+                _("--until needs the number: the trail never stores it, only a keyed reference."),
+                hint=_("Give it: unbinder status PHONE --until YYYY-MM-DD"),
             )
         date = parse_until(until)
         trail = open_trail()
@@ -76,7 +77,7 @@ def status(
             open_or_create(paths, "", create_if_missing=False)
         with open_or_create(paths, get_passphrase(), create_if_missing=False) as trail:
             for warning in trail.warnings:
-                click.echo(f"Warning: {warning}", err=True)
+                click.echo(_("Warning: {warning}").format(warning=warning), err=True)
             throttle = Throttle(paths.state_dir) if number is not None else None
             result = build_status(trail, phone=number, lang=words, throttle=throttle)
     click.echo(render(result, fmt, text_width()), nl=False)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from unbinder.engine.outcome import Outcome
 from unbinder.errors import BadInput, RecipeError
+from unbinder.i18n.translate import _
 from unbinder.recipe.load import LoadedRecipe, recipe_problems
 from unbinder.vocab import VERDICTS
 
@@ -104,14 +105,15 @@ def check_flow_allowed(loaded: LoadedRecipe, allow_side_effects: bool) -> None:
     flow = loaded.recipe.flows.check
     if flow is None:
         raise BadInput(
-            f"{loaded.path} has no check flow to run live.",
-            hint="Only the check flow runs with --live; the others need a login.",
+            _("{path} has no check flow to run live.").format(path=loaded.path),
+            hint=_("Only the check flow runs with --live; the others need a login."),
         )
     if flow.side_effects.any() and not allow_side_effects:
         raise BadInput(
-            f"the check flow of {loaded.id} declares side effects "
-            f"({', '.join(flow.side_effects.names())}).",
-            hint="Pass --allow-side-effects to run it anyway.",
+            _("the check flow of {id} declares side effects ({value}).").format(
+                id=loaded.id, value=", ".join(flow.side_effects.names())
+            ),
+            hint=_("Pass --allow-side-effects to run it anyway."),
         )
 
 
@@ -191,11 +193,15 @@ def apply_proposal(path: Path, proposal: Proposal) -> None:
     updated = update_status_lines(text, proposal.status, proposal.last_verified)
     loaded = recipe_problems(updated, path)
     if isinstance(loaded, list):  # the edit must leave a valid recipe, or nothing is written
-        raise RecipeError(f"updating {path} would break it: {loaded[0]}")
+        raise RecipeError(
+            _("updating {path} would break it: {value}").format(path=path, value=loaded[0])
+        )
     if loaded.recipe.status != proposal.status or (
         proposal.last_verified is not None and loaded.recipe.last_verified != proposal.last_verified
     ):
-        raise RecipeError(f"could not update the status lines of {path}; edit them by hand.")
+        raise RecipeError(
+            _("could not update the status lines of {path}; edit them by hand.").format(path=path)
+        )
     mode = path.stat().st_mode & 0o777
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
@@ -221,7 +227,7 @@ def update_status_lines(text: str, status: str, last_verified: str | None) -> st
     if _line_of(text, "last_verified") is None:
         line = _line_of(text, "status")
         if line is None:  # pragma: no cover - _set_value added it
-            raise RecipeError("the recipe has no status line")
+            raise RecipeError(_("the recipe has no status line"))
         lines = text.splitlines(keepends=True)
         newline = "\r\n" if lines[line].endswith("\r\n") else "\n"
         lines.insert(line + 1, f"last_verified: {value}{newline}")
@@ -243,20 +249,24 @@ def _set_value(text: str, key: str, value: str) -> str:
     pattern = re.compile(_TOP_LEVEL.format(key=re.escape(key)), re.M)
     found = list(pattern.finditer(text))
     if len(found) > 1:
-        raise RecipeError(f"`{key}:` appears more than once at the top of the recipe.")
+        raise RecipeError(
+            _("`{key}:` appears more than once at the top of the recipe.").format(key=key)
+        )
     if not found:
         if key != "status":
-            raise RecipeError(f"the recipe has no `{key}:` line")
+            raise RecipeError(_("the recipe has no `{key}:` line").format(key=key))
         after = _line_of(text, "domains") or _line_of(text, "homepage") or _line_of(text, "id")
         if after is None:
-            raise RecipeError("the recipe has no `id:` line to put `status:` after")
+            raise RecipeError(_("the recipe has no `id:` line to put `status:` after"))
         lines = text.splitlines(keepends=True)
         lines.insert(after + 1, f"status: {value}\n")
         return "".join(lines)
     match = found[0]
     old = match.group("value")
     if not old.strip() or old.strip()[0] in "|>[{&*!":
-        raise RecipeError(f"`{key}:` does not hold a plain one-line value; edit it by hand.")
+        raise RecipeError(
+            _("`{key}:` does not hold a plain one-line value; edit it by hand.").format(key=key)
+        )
     tail = match.group("tail") or ""
     if tail:
         # Keep the comment's column: pad a shorter value, shrink the gap for a longer one.

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from unbinder.errors import BadInput
+from unbinder.i18n.translate import _
 from unbinder.paths import fixtures_dir, recipes_dir
 from unbinder.recipe.load import recipe_problems
 from unbinder.recipe.model import DOMAIN_PATTERN
@@ -88,9 +89,11 @@ def check_id(platform_id: str) -> str:
     """A platform id: lower-case letters, digits and dashes, 1-40 characters."""
     if not re.fullmatch(ID_PATTERN, platform_id):
         raise BadInput(
-            f"{platform_id!r} is not a usable platform id.",
-            hint="Use 1-40 lower-case letters, digits and dashes, starting with a letter or "
-            "digit, e.g. my-platform.",
+            _("{platform_id!r} is not a usable platform id.").format(platform_id=platform_id),
+            hint=_(
+                "Use 1-40 lower-case letters, digits and dashes, starting with a letter or "
+                "digit, e.g. my-platform."
+            ),
         )
     return platform_id
 
@@ -100,13 +103,13 @@ def check_domain(domain: str) -> str:
     bare = domain.strip().lower()
     if "://" in bare or "/" in bare:
         raise BadInput(
-            f"{domain!r} is a URL, not a domain.",
-            hint="Give the host name only, e.g. --domain example.com.",
+            _("{domain!r} is a URL, not a domain.").format(domain=domain),
+            hint=_("Give the host name only, e.g. --domain example.com."),
         )
     if not re.fullmatch(DOMAIN_PATTERN, bare):
         raise BadInput(
-            f"{domain!r} is not a domain name.",
-            hint="Give a host name such as example.com (letters, digits, dashes and dots).",
+            _("{domain!r} is not a domain name.").format(domain=domain),
+            hint=_("Give a host name such as example.com (letters, digits, dashes and dots)."),
         )
     return bare
 
@@ -118,8 +121,8 @@ def check_region(region: str | None, domain: str) -> str:
     chosen = (region or ("CN" if domain.endswith(".cn") else "US")).upper()
     if chosen not in phonenumbers.SUPPORTED_REGIONS:
         raise BadInput(
-            f"unknown region {chosen!r}.",
-            hint="Use a two-letter country code such as CN, US or GB.",
+            _("unknown region {chosen!r}.").format(chosen=chosen),
+            hint=_("Use a two-letter country code such as CN, US or GB."),
         )
     return chosen
 
@@ -131,8 +134,8 @@ def example_number(region: str) -> str:
     number = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
     if number is None:
         raise BadInput(
-            f"there is no example mobile number for region {region!r}.",
-            hint="Pick the region whose numbers the platform uses, e.g. CN or US.",
+            _("there is no example mobile number for region {region!r}.").format(region=region),
+            hint=_("Pick the region whose numbers the platform uses, e.g. CN or US."),
         )
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
 
@@ -197,10 +200,13 @@ def scaffold(
     for label, value in (("--name", name), ("--name-zh", name_zh or "")):
         if any(ord(ch) < 32 for ch in value):
             raise BadInput(
-                f"{label} contains a line break or control character.", hint="Use one line."
+                _("{label} contains a line break or control character.").format(label=label),
+                hint=_("Use one line."),
             )
     if not name.strip():
-        raise BadInput("the platform needs a name.", hint="Pass --name, e.g. --name 'My Platform'.")
+        raise BadInput(
+            _("the platform needs a name."), hint=_("Pass --name, e.g. --name 'My Platform'.")
+        )
     recipes = root / "recipes" if root is not None else recipes_dir()
     fixtures = root / "fixtures" if root is not None else fixtures_dir()
     files = render(platform_id, name.strip(), domain, region, (name_zh or "").strip() or None)
@@ -211,14 +217,20 @@ def scaffold(
     recipe_path = recipes / f"{platform_id}.yaml"
     if recipe_path.exists():
         raise BadInput(
-            f"{recipe_path} already exists; `recipes new` never overwrites a recipe.",
-            hint="Edit it, or pick another id.",
+            _("{recipe_path} already exists; `recipes new` never overwrites a recipe.").format(
+                recipe_path=recipe_path
+            ),
+            hint=_("Edit it, or pick another id."),
         )
     clashes = [p for p in targets if p.exists()]
     if clashes:
         raise BadInput(
-            f"{clashes[0]} already exists; `recipes new` never overwrites fixtures.",
-            hint=f"Move fixtures/{platform_id}/ away, or pick another id.",
+            _("{value} already exists; `recipes new` never overwrites fixtures.").format(
+                value=clashes[0]
+            ),
+            hint=_("Move fixtures/{platform_id}/ away, or pick another id.").format(
+                platform_id=platform_id
+            ),
         )
     # The rendered recipe must load: a name that breaks it is a bug here, not the user's.
     loaded = recipe_problems(files[f"recipes/{platform_id}.yaml"], recipe_path)

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from unbinder.i18n.translate import _
+
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 40
 # What a recipe's text may not hold: C0 controls but tab and newline, DEL, C1 controls (ESC and
@@ -59,16 +61,20 @@ def read_text(path: Path, limit: int = MAX_BYTES) -> str:
     except FileNotFoundError:
         raise
     except OSError as exc:
-        raise FileProblem(f"cannot read the file: {exc.strerror or exc}") from None
+        raise FileProblem(
+            _("cannot read the file: {reason}").format(reason=exc.strerror or exc)
+        ) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise FileProblem(
-                "is not a regular file (a FIFO, device, socket or folder); recipes and replicas "
-                "are plain files"
+                _(
+                    "is not a regular file (a FIFO, device, socket or folder); recipes and "
+                    "replicas are plain files"
+                )
             )
         if info.st_size > limit:
-            raise FileProblem(f"is larger than {limit // 1024} KiB")
+            raise FileProblem(_("is larger than {size} KiB").format(size=limit // 1024))
         chunks: list[bytes] = []
         size = 0
         while size <= limit:
@@ -78,15 +84,17 @@ def read_text(path: Path, limit: int = MAX_BYTES) -> str:
             chunks.append(chunk)
             size += len(chunk)
     except OSError as exc:
-        raise FileProblem(f"cannot read the file: {exc.strerror or exc}") from None
+        raise FileProblem(
+            _("cannot read the file: {reason}").format(reason=exc.strerror or exc)
+        ) from None
     finally:
         os.close(fd)
     if size > limit:
-        raise FileProblem(f"is larger than {limit // 1024} KiB")
+        raise FileProblem(_("is larger than {size} KiB").format(size=limit // 1024))
     try:
         return b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError:
-        raise FileProblem("is not UTF-8 text") from None
+        raise FileProblem(_("is not UTF-8 text")) from None
 
 
 def printable(text: str) -> str:
