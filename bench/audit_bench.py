@@ -15,16 +15,16 @@ context per platform, 4 at a time, no guard or detect race) shows the floor for 
 (on request: `--contenders pooled,...`); unbinder runs one browser and a pool of fresh, isolated
 contexts, at its default (adaptive) concurrency and fixed at 2, 4 and 8.
 
-`make bench` runs what the goals need, in about nine minutes on 2 idle cores: light pages at
-400 ms (naive, default, 8: 30 platforms), heavy pages at 400 and 0 ms (default, 2, 4, 8: 16
-platforms, each about a second of CPU). The contenders of one configuration run in rounds, each
+`make bench` runs what the goals need: light pages at 400 ms (naive, default, 8: 30 platforms),
+heavy pages at 400 and 0 ms (default, 2, 4, 8: 16 platforms, each about a second of CPU). That
+took 22 minutes at a load of 8 to 15 on 2 cores; about nine is the estimate for idle ones. The contenders of one configuration run in rounds, each
 round in a rotated order, so a change of the machine's load spreads over all of them; we report
 the median wall time, per-platform time, the speed-up against the naive script, the peak memory
 of all browser processes together, every platform that did not reach its verdict (and which of
 them ran into a timeout), and the adaptive limit over time. The goals of issue #21 are checked at
 the end, on the figures of this one run.
 
-    python -m bench audit                  # the goals' run (about nine minutes on 2 idle cores)
+    python -m bench audit                  # the goals' run (docs/performance.md)
     python -m bench.audit_bench --quick    # 10 platforms (6 heavy), one round
     python -m bench.audit_bench --scenario light --latency 0 --contenders naive,pooled,default,1,2,4,8
     python -m bench.audit_bench --scenario heavy --latency 400 --contenders default,2,4,8

@@ -18,8 +18,8 @@ The adaptive policy (the figures behind it: docs/performance.md):
   those steps all took under an eighth of their timeouts (the pages are quick: more at once
   costs them nothing that matters), or the audit's processes (this one, the Playwright driver,
   the browser) used less than 85 % of the cores over the last second. Light pages at 400 ms
-  keep 2 cores about 90 % busy at 6 to 8 at once and still gain from 8; heavy ones fill the
-  CPU and pass an eighth of their timeouts at 2 or 3. On a machine shared with other work the
+  keep the audit's CPU near that at 8 at once and still gain from 8; heavy ones fill the CPU
+  with steps well past an eighth of their timeouts. On a machine shared with other work the
   audit gets less CPU than that; whether that is enough is what its pages' times say.
 - **Double instead** while the audit has never been cut and every step seen was quick (slow
   start, as TCP's): the first light pages load in a second, and waiting half a second per
