@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from unbinder.cli.options import lang_option
-from unbinder.i18n.translate import _
+from unbinder.i18n.translate import N_, _, id_words
 
 
 @click.command()
@@ -104,6 +104,13 @@ def report(
             platforms=s["platforms"],
             todo=s["todo"],
             changed=s["changed"],
-            verification=doc["verification"]["status"],
+            verification=id_words(
+                doc["verification"]["status"],
+                {
+                    "ok": N_("intact"),
+                    "warnings": N_("intact, with warnings"),
+                    "tampered": N_("TAMPERED"),
+                },
+            ),
         )
     )
