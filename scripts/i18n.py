@@ -32,10 +32,8 @@ KEYWORDS = {
 def extract() -> Catalog:
     """The template catalog: every message of unbinder's code, templates and data, and click's."""
     import click
-    import yaml
+    from unbinder.i18n.keyed import KEYED
 
-    # A fixed date and version: the template (and every .po and .mo) changes only when its
-    # messages do, not each time `make i18n` runs.
     catalog = Catalog(
         project="unbinder",
         version="",
@@ -44,8 +42,6 @@ def extract() -> Catalog:
         msgid_bugs_address="",
         copyright_holder="the unbinder authors",
     )
-    en_yaml = ROOT / "unbinder" / "i18n" / "en.yaml"
-    keys = set(yaml.safe_load(en_yaml.read_text(encoding="utf-8")))
     with (ROOT / "babel.cfg").open(encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     click_dir = Path(click.__file__).parent
@@ -58,8 +54,8 @@ def extract() -> Catalog:
             str(folder), methods, options, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
         )
         for filename, lineno, message, comments, context in found:
-            if message in keys:
-                continue  # a key of en.yaml (words.say), not words: its text is extracted there
+            if message in KEYED:
+                continue  # a key of i18n/keyed.py (words.say), not words: its text is its own
             where = (prefix + filename.replace("\\", "/"), lineno)
             catalog.add(message, None, [where], auto_comments=comments, context=context)
     return catalog
