@@ -251,6 +251,7 @@ def test_every_help_speaks_chinese(world: World) -> None:
         pytest.param(("audit",), {}, id="missing-argument"),
         pytest.param(("audit", PHONE, "--bogus"), {}, id="no-such-option"),
         pytest.param(("frobnicate",), {}, id="no-such-command"),
+        pytest.param(("--bogus",), {}, id="no-such-root-option"),  # before --lang is handled
         pytest.param(("mark", "example-cn", "--phone", PHONE, "--status", "gone"), {}, id="mark"),
     ],
 )

@@ -40,7 +40,7 @@ class UnbinderGroup(click.Group):
         from unbinder.cli.language import speak
         from unbinder.i18n.lang import default_lang
 
-        speak(default_lang(), self)
+        speak(_lang_asked(args[0] if args else kwargs.get("args")) or default_lang(), self)
         try:
             return super().main(*args, **kwargs)
         finally:
@@ -66,6 +66,21 @@ class UnbinderGroup(click.Group):
                 message += " " + _("Details: {path}").format(path=log)
             click.echo(_("Error: {message}").format(message=message), err=True)
             ctx.exit(int(ExitCode.PROBLEMS))
+
+
+def _lang_asked(args: Any) -> str | None:
+    """`--lang X` among the arguments, read before click parses them, so that its own errors
+    about the root's options (`unbinder --lang zh-CN --bogus`) are in that language too."""
+    from unbinder.i18n.lang import LANGS
+
+    words = list(sys.argv[1:] if args is None else args)
+    for index, word in enumerate(words[: words.index("--") if "--" in words else None]):
+        value = word.removeprefix("--lang=") if word.startswith("--lang=") else None
+        if word == "--lang" and index + 1 < len(words):
+            value = words[index + 1]
+        if value in LANGS:
+            return str(value)
+    return None
 
 
 def write_debug_log(exc: BaseException) -> str | None:
