@@ -396,6 +396,10 @@ def test_chinese_report(trail: Trail, tmp_path: Path) -> None:
     assert "仍绑定" in page
     assert "示例网" in page  # the recipe's Chinese name
     assert "在 App 中：" in page  # demo-chat's manual steps, in Chinese
+    # Why it is manual: the recipe's own words in the report's language, whatever the language
+    # the audit recorded them in.
+    assert "只能在 App 内更换手机号。" in page
+    assert "The number can only be changed in the app." not in page
     from_env = tmp_path / "env.html"
     _report("--out", str(from_env), env={**ENV, "LANG": "zh_CN.UTF-8"})
     assert '<html lang="zh-CN">' in from_env.read_text()

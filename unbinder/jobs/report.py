@@ -493,6 +493,11 @@ def _add_finding(item: Doc, record: Doc, text: _Text, lookup: RecipeLookup) -> N
             failure=outcome.get("failure") if isinstance(outcome.get("failure"), dict) else None,
             reason=str(outcome.get("reason") or outcome.get("summary") or ""),
         )
+        if item["outcome"] == "manual":  # the recipe's own reason, in the report's language
+            loaded = lookup(item["platform"])
+            manual = loaded.recipe.flows.manual if loaded is not None else None
+            if manual is not None and manual.why is not None:
+                item["evidence"] = manual.why.get(text.lang)
         item["details"] = outcome.get("evidence")
         item["degraded"] = bool(outcome.get("degraded"))
         item["warnings"] = [str(w) for w in outcome.get("warnings") or []]
