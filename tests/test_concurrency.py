@@ -244,7 +244,7 @@ def test_a_lagging_event_loop_shrinks_the_limit_and_one_long_callback_does_not()
         clock,
         net=lambda now: 2.0,
         work=lambda now: 0.1,
-        lag=lambda now: 1.0 if now == pytest.approx(3.0) else 0.005,
+        lag=lambda now: 3.0 if now == pytest.approx(3.0) else 0.005,
     )
     assert all(not c.reason.startswith("the event loop") for c in control.history)
     assert run.max_limit == 8
@@ -256,7 +256,7 @@ def test_a_lagging_event_loop_shrinks_the_limit_and_one_long_callback_does_not()
         clock,
         net=lambda now: 2.0,
         work=lambda now: 0.1,
-        lag=lambda now: 0.4 if 6.0 <= now < 9.0 else 0.005,
+        lag=lambda now: 1.5 if 6.0 <= now < 9.0 else 0.005,
     )
     assert any(c.reason.startswith("the event loop lags") for c in control.history)
     assert min(limit for at, limit in run.limits if at >= 6.0) < run.limit_at(6.0)
@@ -268,12 +268,29 @@ def test_a_lag_that_lasts_cuts_once_per_window() -> None:
     cuts = []
     for _ in range(16):  # 4 s of a lagging event loop
         clock.now = round(clock.now + 0.25, 6)
-        control.observe_lag(0.4)
+        control.observe_lag(1.5)
         before = control.limit
         if control.update(waiting=True) < before:
             cuts.append(clock.now)
     assert len(cuts) == 2
     assert cuts[1] - cuts[0] >= control.policy.lag_window
+
+
+def test_a_loop_lagging_less_than_a_second_holds_growth_but_does_not_cut() -> None:
+    # Measured (docs/performance.md): on light pages at 8 at once the audit's own event loop
+    # lags a few hundred ms with no page near its timeout; cutting for that cost 15 % of the
+    # time against fixed 8. A lag this size only stops the limit from growing.
+    clock = Clock()
+    control = adaptive(clock)
+    start = control.limit
+    for _ in range(24):  # 6 s
+        clock.now = round(clock.now + 0.25, 6)
+        control.observe_step(0.5, 10.0)
+        control.observe_cpu(0.3)
+        control.observe_lag(0.4)
+        control.update(waiting=True)
+    assert control.limit == start
+    assert all(not c.reason.startswith("the event loop") for c in control.history)
 
 
 def test_grows_only_while_platforms_wait_for_a_slot() -> None:

@@ -25,7 +25,7 @@ The adaptive policy (the figures behind it: docs/performance.md):
   start, as TCP's): the first light pages load in a second, and waiting half a second per
   platform more would cost them a tenth of the audit.
 - **Shrink by a third** as soon as a step took half its timeout (a page still loading counts
-  with the time it has taken so far), or the event loop's median lag reaches 250 ms, or memory
+  with the time it has taken so far), or the event loop's median lag reaches 1 s, or memory
   runs short. A step that began before a cut cannot cause another one (it ran at the old
   limit), nor can the lag before 2 s of it have been seen since; the limit grows again no
   sooner than 3 s later, once no slow step is left among the last 6 s.
@@ -126,7 +126,7 @@ class Policy:
     quick_below: float = 0.125  # steps this quick: growing does not wait for the CPU
     shrink_above: float = 0.5
     lag_grow_below: float = 0.05  # seconds: the median event-loop lag
-    lag_shrink_above: float = 0.25
+    lag_shrink_above: float = 1.0  # a lag under it only holds growth (docs/performance.md)
     cpu_grow_below: float = 0.85  # the share of the cores the audit's processes use
     shrink_factor: float = 2 / 3
     grow_every: float = 0.5  # seconds between two increases
