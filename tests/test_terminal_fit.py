@@ -136,6 +136,9 @@ def test_wrap_breaks_chinese_by_width_and_never_inside_a_command() -> None:
 def test_fill_breaks_between_fields_only() -> None:
     lines = fill(["Alipay", "CN", "Payment", "harm 5/5", "medium"], 24, "    ", first="alipay  ")
     assert lines == ["alipay  Alipay · CN", "    Payment · harm 5/5", "    medium"]
+    # A first field wider than the line keeps its id at the left edge.
+    long = fill(["A name far wider than the line is", "CN"], 20, "    ", first="abc  ")
+    assert long[0].startswith("abc ") and all(line.startswith("    ") for line in long[1:])
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])

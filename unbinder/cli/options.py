@@ -47,12 +47,20 @@ def parse_number(text: str, region: str | None, *, lang: str | None = None) -> P
 
 def text_width(default: int = 96) -> int:
     """The columns to fill: the terminal's (or COLUMNS), else `default` for a pipe or a file."""
-    import os
     import shutil
     import sys
 
-    if os.environ.get("COLUMNS", "").isdigit():
-        return max(40, int(os.environ["COLUMNS"]))
+    columns = columns_env()
+    if columns is not None:
+        return max(40, columns)
     if sys.stdout.isatty():
         return max(40, shutil.get_terminal_size().columns)
     return default
+
+
+def columns_env() -> int | None:
+    """The width `COLUMNS` says, or None when it says none."""
+    import os
+
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() else None

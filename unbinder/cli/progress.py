@@ -55,13 +55,12 @@ def label(state: str, lang: str | None = None) -> str:
 
 
 def console(stderr: bool = False) -> Console:
-    import os
-
     from rich.console import Console
 
+    from unbinder.cli.options import columns_env
+
     # Pipes get rich's 80 columns unless COLUMNS says otherwise; tables then wrap, never cut.
-    width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=columns_env())
 
 
 class Progress:

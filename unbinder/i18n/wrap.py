@@ -60,7 +60,8 @@ def fill(fields: list[str], width: int, indent: str = "", first: str | None = No
             lines.append(line)
             line = indent + field
         if display_width(line) > width:  # a field alone wider than the line: wrapped
-            *done, line = wrap(line.removeprefix(indent), width, indent)
+            lead = indent if lines or first is None else first
+            *done, line = wrap(line.removeprefix(lead), width, indent, first=lead)
             lines += done
     lines.append(line)
     return lines
