@@ -116,7 +116,13 @@ def test_the_audit_and_the_report_show_each_recipes_confidence(tmp_path: Path) -
 
     alipay = find_recipe("alipay").recipe
     confidence = alipay.sourcing().confidence
-    env = {"UNBINDER_HOME": str(tmp_path / "home"), "UNBINDER_PASSPHRASE": "a passphrase"}
+    # Wide enough that the platform cell holds its note on one line (tests/test_terminal_fit.py
+    # covers how the table folds at 80 columns).
+    env = {
+        "UNBINDER_HOME": str(tmp_path / "home"),
+        "UNBINDER_PASSPHRASE": "a passphrase",
+        "COLUMNS": "240",
+    }
     for lang in ("en", "zh-CN"):
         args = ["audit", "+86", "138", "0013", "8000", "--fixtures", "--yes", "--lang", lang]
         shown = CliRunner().invoke(cli, [*args, "--platform", "alipay"], env=env)
