@@ -38,6 +38,8 @@ ALLOWED = {
     "Playwright",
     "Chromium",
     "Ctrl",  # a key: the report says how to print it (Ctrl+P)
+    "GiB",  # units: audit --verbose says the memory free (Chinese writes them so)
+    "MiB",
     # Products the plan's official channels name (Microsoft's account covers them; Apple's
     # settings are on the iPhone): names, like the platforms'.
     "Outlook",
@@ -173,6 +175,10 @@ def test_the_checker_finds_english(world: World) -> None:
     [
         pytest.param(("audit", PHONE, "--fixtures", "--yes", *DEMO, DEMO_APP_ONLY), id="audit"),
         pytest.param(("audit", PHONE, "--fixtures", "--yes", "--recheck", *DEMO), id="recheck"),
+        # --verbose: how many platforms at once, and why (the controller's reasons)
+        pytest.param(
+            ("audit", PHONE, "--fixtures", "--yes", "--recheck", "--verbose", *DEMO), id="verbose"
+        ),
         pytest.param(("plan", PHONE), id="plan"),
         pytest.param(("plan", PHONE, "--recycled"), id="plan-recycled"),
         pytest.param(("status",), id="status"),
@@ -211,6 +217,24 @@ def test_the_report_speaks_chinese(world: World) -> None:
     assert "页面显示“" in text  # the evidence column: our words around the page's
     left = english_left(text, world.names)
     assert left == [], f"{left}\n{text}"
+
+
+def test_a_damaged_trail_is_described_in_chinese(world: World) -> None:
+    # A copy of the demo's trail with one record's bytes changed and a torn write at its end:
+    # what verify says of each problem, and of the tail, is Chinese too.
+    home = world.box.root / "damaged"
+    shutil.copytree(world.home, home)
+    log = home / "trail" / "trail.log"
+    data = bytearray(log.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    log.write_bytes(bytes(data) + bytes(data[-40:-10]))
+    done = world.run("--lang", "zh-CN", "trail", "verify", UNBINDER_HOME=str(home))
+    out = _said(done)
+    assert done.returncode == 5, out  # tampered
+    assert "第" in out and "条记录" in out, out  # the problem names its record
+    assert "Traceback" not in out
+    left = english_left(out, world.names)
+    assert left == [], f"{left}\n{out}"
 
 
 def test_every_help_speaks_chinese(world: World) -> None:

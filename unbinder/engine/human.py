@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TextIO
 
+from unbinder.i18n.translate import say
 from unbinder.recipe.load import LoadedRecipe
 from unbinder.recipe.model import HumanScript, Localized, Step
 
@@ -262,44 +263,45 @@ class ConsoleHuman:
                     await answer
 
     async def handoff(self, request: Handoff, page: Page, run_steps: StepRunner) -> None:
-        zh = self.lang.startswith("zh")
         text = request.prompt.get(self.lang)
         await show_banner(page, f"unbinder: {text}")
         if request.again is not None:
             print(f"\n[{request.platform_name}] {request.again.get(self.lang)}", file=sys.stderr)
         print(f"\n[{request.platform_name}] {text}", file=sys.stderr)
-        done = "完成后按回车。" if zh else "Press Enter when done."
+        done = say("Press Enter when done.", self.lang)
 
         def reminder(waited: float) -> str:
             left = None if request.timeout is None else max(0.0, request.timeout - waited)
-            if zh:
-                tail = f"（还剩约 {_minutes(left)} 分钟）" if left is not None else ""
-                return f"  [{request.platform_name}] 仍在等你：{text}{tail} {done}"
-            tail = f" (about {_minutes(left)} min left)" if left is not None else ""
-            return f"  [{request.platform_name}] Still waiting for you: {text}{tail} {done}"
+            if left is None:
+                line = say("Still waiting for you: {text}", self.lang, text=text)
+            else:
+                line = say(
+                    "Still waiting for you: {text} (about {minutes} min left)",
+                    self.lang,
+                    text=text,
+                    minutes=_minutes(left),
+                )
+            return f"  [{request.platform_name}] {line} {done}"
 
         if await self._ask(f"  {done} ", reminder) is None:
             raise NoScript(f"the input closed before the {request.kind} step was done")
 
     async def confirm(self, request: ConfirmRequest) -> bool:
-        zh = self.lang.startswith("zh")
         action = request.action.get(self.lang)
         lines = [
             f"\n[{request.platform_name}] {action}",
-            f"  {'原号码' if zh else 'old number'}: {request.old_masked}",
+            "  " + say("old number: {number}", self.lang, number=request.old_masked),
         ]
         if request.shown:
-            lines.append(f"  {'平台显示' if zh else 'the platform shows'}: {request.shown}")
+            lines.append("  " + say("the platform shows: {text}", self.lang, text=request.shown))
         if request.new_masked:
-            lines.append(f"  {'新号码' if zh else 'new number'}: {request.new_masked}")
+            lines.append("  " + say("new number: {number}", self.lang, number=request.new_masked))
         print("\n".join(lines), file=sys.stderr)
-        question = (
-            "输入 yes 确认，其他任何输入取消："
-            if zh
-            else "Type yes to go ahead, anything else to stop: "
-        )
+        question = say("Type yes to go ahead, anything else to stop: ", self.lang)
         answer = await self._ask(f"  {question}")
-        return answer is not None and answer.strip().lower() in ("yes", "是")
+        # "yes" is typed in every language; a translation may add its own word for it.
+        accepted = {"yes", say("yes", self.lang).strip().lower()}
+        return answer is not None and answer.strip().lower() in accepted
 
     def scripted_steps(self) -> list[Step]:
         return []

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import gettext as _gettext
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +76,12 @@ def id_words(value: str, words: Mapping[str, str]) -> str:
     if active_lang() == SOURCE_LANG or value not in words:
         return value
     return _(words[value])
+
+
+def listed(items: Iterable[str], lang: str | None = None) -> str:
+    """`items` said one after another, with the separator of `lang` (default: the active one):
+    a comma in English, 、 in Chinese."""
+    return translations(lang or active_lang()).gettext(N_(", ")).join(items)
 
 
 def N_(message: str) -> str:

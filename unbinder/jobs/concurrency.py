@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from unbinder.i18n.translate import _, listed, ngettext
 from unbinder.recipe.model import STEP_KINDS
 
 if TYPE_CHECKING:
@@ -235,18 +236,16 @@ class Concurrency:
             available_memory=machine.available_memory,
             record=record,
         )
-        memory = (
-            f", {machine.available_memory / 2**30:.1f} GiB free"
-            if machine.available_memory is not None
-            else ""
-        )
-        cores = f"{machine.cores} core{'s' if machine.cores != 1 else ''}"
-        others = (
-            f", {busy:g} other tasks running" if busy is not None and busy > machine.cores else ""
-        )
-        concurrency.history.append(
-            Change(clock(), start, f"start: {cores}{memory}{others}, at most {ceiling}")
-        )
+        seen = [
+            ngettext("{count} core", "{count} cores", machine.cores).format(count=machine.cores)
+        ]
+        if machine.available_memory is not None:
+            free = machine.available_memory / 2**30
+            seen.append(_("{free:.1f} GiB free").format(free=free))
+        if busy is not None and busy > machine.cores:
+            seen.append(_("{busy:g} other tasks running").format(busy=busy))
+        why = _("start: {seen}, at most {ceiling}").format(seen=listed(seen), ceiling=ceiling)
+        concurrency.history.append(Change(clock(), start, why))
         return concurrency
 
     def on_change(self, listener: Listener) -> None:
@@ -317,15 +316,15 @@ class Concurrency:
         fresh = self.pressure(began_after=self._last_shrink)
         shrink = None
         if fresh is not None and fresh >= p.shrink_above:
-            shrink = f"a step took {fresh:.0%} of its timeout"
+            shrink = _("a step took {share:.0%} of its timeout").format(share=fresh)
         elif (
             lag is not None
             and lag >= p.lag_shrink_above
             and now - self._last_shrink >= p.lag_window  # a full window since the last cut
         ):
-            shrink = f"the event loop lags {lag * 1000:.0f} ms"
+            shrink = _("the event loop lags {ms:.0f} ms").format(ms=lag * 1000)
         elif self._memory is not None and self._memory < 2 * p.context_memory:
-            shrink = f"{self._memory / 2**20:.0f} MiB of memory left"
+            shrink = _("{mib:.0f} MiB of memory left").format(mib=self._memory / 2**20)
         if shrink is not None:
             if self.limit > self.floor:
                 self._set(max(self.floor, int(self.limit * p.shrink_factor)), now, shrink)
@@ -346,15 +345,16 @@ class Concurrency:
         )
         if room:
             seen = [
-                f"CPU {cpu:.0%}" if cpu is not None else "",
-                f"steps at {pressure:.0%} of their timeouts",
-                f"lag {lag * 1000:.0f} ms" if lag is not None else "",
+                _("CPU {share:.0%}").format(share=cpu) if cpu is not None else "",
+                _("steps at {share:.0%} of their timeouts").format(share=pressure),
+                _("lag {ms:.0f} ms").format(ms=lag * 1000) if lag is not None else "",
             ]
-            grow, why = 1, "room: "
+            said = listed(s for s in seen if s)
+            grow, why = 1, _("room: {seen}")
             if self._slow_start and pressure < p.quick_below:
-                grow, why = self.limit, "room (doubling: quick pages, never cut): "
+                grow, why = self.limit, _("room (doubling: quick pages, never cut): {seen}")
             limit = min(self.ceiling, self.limit + grow)
-            self._set(limit, now, why + ", ".join(s for s in seen if s))
+            self._set(limit, now, why.format(seen=said))
         return self.limit
 
     def _forget(self, now: float) -> None:

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from unbinder import fsio
 from unbinder.errors import BadInput, StorageError
-from unbinder.i18n.translate import _
+from unbinder.i18n.translate import _, ngettext
 from unbinder.trail.log import Frame, Tail
 
 ANCHOR_ENV = "UNBINDER_ANCHOR"
@@ -80,7 +80,7 @@ class FileAnchor:
 
     @property
     def description(self) -> str:
-        return f"file {self.path}"
+        return _("file {path}").format(path=self.path)
 
     def load(self, trail_id: str) -> AnchorState | None:
         try:
@@ -117,7 +117,7 @@ class FolderAnchor:
 
     @property
     def description(self) -> str:
-        return f"the default anchor in {self.directory}"
+        return _("the default anchor in {directory}").format(directory=self.directory)
 
     def _file(self, trail_id: str) -> FileAnchor:
         if not all(c in "0123456789abcdef" for c in trail_id):
@@ -150,7 +150,7 @@ class KeyringAnchor:
 
     @property
     def description(self) -> str:
-        return "the OS keyring"
+        return _("the OS keyring")
 
     def load(self, trail_id: str) -> AnchorState | None:
         import keyring
@@ -165,7 +165,7 @@ class KeyringAnchor:
             doc = json.loads(raw)
         except ValueError:
             raise BadInput(_("the anchor in the OS keyring is damaged.")) from None
-        return AnchorState.from_json(doc, "the OS keyring entry")
+        return AnchorState.from_json(doc, _("the OS keyring entry"))
 
     def save(self, state: AnchorState) -> None:
         import keyring
@@ -250,9 +250,9 @@ def check(
     """Compare a stored head with the chain (`frames` of an intact log, then `tail`, what
     looks like a torn write at its end)."""
     if state is None:
-        return AnchorCheck(None, "no head stored yet")
+        return AnchorCheck(None, _("no head stored yet"))
     if state.trail_id != trail_id:
-        return AnchorCheck(False, "the anchor belongs to another trail")
+        return AnchorCheck(False, _("the anchor belongs to another trail"))
     head = frames[-1].seq if frames else -1
     anchored = next((f for f in frames if f.seq == state.seq and f.ok), None)
     if state.seq > head:
@@ -260,29 +260,37 @@ def check(
         if tail is not None:
             return AnchorCheck(
                 False,
-                f"records {head + 1} to {state.seq} ({lost} the anchor vouches for) "
-                f"are gone: the log ends in {tail.reason} where they were, which no "
-                "interrupted write leaves (only the record being written can be torn)",
+                _(
+                    "records {first} to {last} ({lost} the anchor vouches for) "
+                    "are gone: the log ends in {reason} where they were, which no "
+                    "interrupted write leaves (only the record being written can be torn)"
+                ).format(first=head + 1, last=state.seq, lost=lost, reason=tail.reason),
             )
         return AnchorCheck(
             False,
-            f"the trail ends at record {head} but the anchor holds record {state.seq}: "
-            f"{_records(lost)} cut off the end or an older copy was restored",
+            ngettext(
+                "the trail ends at record {head} but the anchor holds record {seq}: "
+                "{count} record was cut off the end or an older copy was restored",
+                "the trail ends at record {head} but the anchor holds record {seq}: "
+                "{count} records were cut off the end or an older copy was restored",
+                lost,
+            ).format(head=head, seq=state.seq, count=lost),
         )
     if anchored is None or anchored.mac.hex() != state.head_mac:
         return AnchorCheck(
             False,
-            f"record {state.seq} is not the one anchored: the trail was replaced by another copy",
+            _(
+                "record {seq} is not the one anchored: the trail was replaced by another copy"
+            ).format(seq=state.seq),
         )
     if state.seq == head:
-        return AnchorCheck(True, f"matches record {head}")
+        return AnchorCheck(True, _("matches record {head}").format(head=head))
     return AnchorCheck(
-        True, f"anchored record {state.seq} is in the chain ({head - state.seq} newer since)"
+        True,
+        _("anchored record {seq} is in the chain ({newer} newer since)").format(
+            seq=state.seq, newer=head - state.seq
+        ),
     )
-
-
-def _records(count: int) -> str:
-    return "1 record was" if count == 1 else f"{count} records were"
 
 
 def _keyring_user(trail_id: str) -> str:

@@ -77,8 +77,13 @@ class Problem:
     scope: str = ""  # names the place when it is neither a record nor the header (the anchor)
 
     def __str__(self) -> str:
-        where = self.scope or ("log header" if self.index is None else f"record {self.index}")
-        return f"{where}: {self.message}"
+        if self.scope:
+            where = self.scope
+        elif self.index is None:
+            where = _("log header")
+        else:
+            where = _("record {index}").format(index=self.index)
+        return _("{where}: {problem}").format(where=where, problem=self.message)
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,10 @@ def scan(data: bytes, keys: TrailKeys) -> Scan:
     result = Scan()
     if len(data) < HEADER_SIZE:
         result.problems.append(
-            Problem(None, f"the log is {len(data)} bytes, shorter than its header")
+            Problem(
+                None,
+                _("the log is {size} bytes, shorter than its header").format(size=len(data)),
+            )
         )
         return result
     fields = data[: _HEADER_FIELDS.size]
@@ -172,8 +180,12 @@ def scan(data: bytes, keys: TrailKeys) -> Scan:
     result.header_mac = data[_HEADER_FIELDS.size : HEADER_SIZE]
     result.header_ok = hmac.compare_digest(keys.mac(b"H", fields), result.header_mac)
     if not result.header_ok:
-        what = "not an unbinder trail log" if magic != MAGIC else "authentication failed"
-        result.problems.append(Problem(None, f"{what} (the header was edited or replaced)"))
+        what = (
+            _("not an unbinder trail log (the header was edited or replaced)")
+            if magic != MAGIC
+            else _("authentication failed (the header was edited or replaced)")
+        )
+        result.problems.append(Problem(None, what))
     elif version != VERSION or cipher != CIPHER_CHACHA20_POLY1305:
         raise BadInput(
             _("this trail was written by a newer unbinder (log format {version}).").format(
@@ -221,20 +233,24 @@ def scan_frames(
                 result.problems.append(
                     Problem(
                         index,
-                        f"{n - pos} zero bytes at the end, more than one record can hold: at "
-                        f"least {least} records were overwritten with zeroes",
+                        _(
+                            "{size} zero bytes at the end, more than one record can hold: at "
+                            "least {least} records were overwritten with zeroes"
+                        ).format(size=n - pos, least=least),
                     )
                 )
                 break
-            result.tail = Tail(base + pos, n - pos, index, f"{n - pos} zero bytes")
+            result.tail = Tail(
+                base + pos, n - pos, index, _("{size} zero bytes").format(size=n - pos)
+            )
             break
         if n - pos < PREFIX_SIZE:
             if data[pos] == MARKER:
-                result.tail = Tail(
-                    base + pos, n - pos, index, f"a frame cut short ({n - pos} bytes)"
-                )
+                result.tail = Tail(base + pos, n - pos, index, _cut_short(n - pos))
             else:
-                result.problems.append(Problem(index, f"{n - pos} unreadable bytes"))
+                result.problems.append(
+                    Problem(index, _("{size} unreadable bytes").format(size=n - pos))
+                )
             break
         marker, length, body_crc, head_crc = unpack_prefix(data, pos)
         head_ok = (
@@ -245,19 +261,23 @@ def scan_frames(
         end = pos + PREFIX_SIZE + length
         if not head_ok:
             if data[pos] == MARKER and len(data[pos:].rstrip(b"\0")) < PREFIX_SIZE:
-                result.tail = Tail(base + pos, n - pos, index, "a frame cut short and zero-filled")
+                result.tail = Tail(
+                    base + pos, n - pos, index, _("a frame cut short and zero-filled")
+                )
                 break
             if not MIN_BODY <= length <= MAX_BODY or not _frame_boundary(data, end):
                 result.problems.append(
                     Problem(
                         index,
-                        f"the frame header was altered; the remaining {n - pos} bytes "
-                        "cannot be read",
+                        _(
+                            "the frame header was altered; the remaining {size} bytes "
+                            "cannot be read"
+                        ).format(size=n - pos),
                     )
                 )
                 break
         elif end > n:
-            result.tail = Tail(base + pos, n - pos, index, f"a frame cut short ({n - pos} bytes)")
+            result.tail = Tail(base + pos, n - pos, index, _cut_short(n - pos))
             break
         body = data[pos + PREFIX_SIZE : end]
         unsigned = body[:-MAC_LENGTH]
@@ -269,7 +289,9 @@ def scan_frames(
             problem = None  # the common case, kept cheap
         else:
             if head_ok and not (crc_ok and mac_ok) and end == n and _zero_filled_end(body):
-                result.tail = Tail(base + pos, n - pos, index, "a frame whose end was zero-filled")
+                result.tail = Tail(
+                    base + pos, n - pos, index, _("a frame whose end was zero-filled")
+                )
                 break
             problem = _frame_problem(
                 head_ok=head_ok,
@@ -319,28 +341,32 @@ def _frame_problem(
 ) -> str | None:
     if not seq_ok:
         if seq < expected:
-            return (
-                f"it carries sequence number {seq}, already used: a record was duplicated "
+            return _(
+                "it carries sequence number {seq}, already used: a record was duplicated "
                 "or moved here"
-            )
-        return (
-            f"it carries sequence number {seq} where {expected} was expected: records were "
+            ).format(seq=seq)
+        return _(
+            "it carries sequence number {seq} where {expected} was expected: records were "
             "deleted or moved"
-        )
+        ).format(seq=seq, expected=expected)
     if not head_ok:
-        return "the frame header was altered"
+        return _("the frame header was altered")
     if not crc_ok and mac_ok:
-        return "its checksum field was altered"
+        return _("its checksum field was altered")
     if not crc_ok:
-        return "its bytes were changed (checksum and authentication fail)"
+        return _("its bytes were changed (checksum and authentication fail)")
     if not mac_ok:
-        return (
+        return _(
             "authentication failed: it was edited, re-created, or copied from another trail "
             "(its checksum was recomputed)"
         )
     if rtype not in _TYPES:
-        return f"unknown record type {rtype}"
+        return _("unknown record type {type}").format(type=rtype)
     return None
+
+
+def _cut_short(size: int) -> str:
+    return _("a frame cut short ({size} bytes)").format(size=size)
 
 
 def _frame_boundary(data: bytes, pos: int) -> bool:

@@ -265,7 +265,7 @@ class Trail:
         try:
             fd = os.open(path, os.O_RDWR | os.O_APPEND | _BINARY)
         except FileNotFoundError:
-            raise TrailTampered([Problem(None, f"the log file {path} is missing")]) from None
+            raise TrailTampered([_missing(path)]) from None
         except OSError as exc:
             # A trail on a read-only disk (a backup, evidence on a locked stick) can still be
             # read; only appending is refused.
@@ -287,7 +287,13 @@ class Trail:
                     outcome = check(kept.load(trail_id), trail_id, result.frames, result.tail)
                     if outcome.ok is False:
                         raise TrailTampered(
-                            [Problem(None, outcome.message, scope=f"anchor ({kept.description})")]
+                            [
+                                Problem(
+                                    None,
+                                    outcome.message,
+                                    scope=_("anchor ({where})").format(where=kept.description),
+                                )
+                            ]
                         )
                 if result.tail is not None and read_only:
                     warnings.append(_tail_left(result))
@@ -415,7 +421,14 @@ class Trail:
             return
         if size < self._end:
             raise TrailTampered(
-                [Problem(None, f"the log shrank from {self._end} to {size} bytes while open")]
+                [
+                    Problem(
+                        None,
+                        _("the log shrank from {before} to {size} bytes while open").format(
+                            before=self._end, size=size
+                        ),
+                    )
+                ]
             )
         data = fsio.read_at(fd, size - self._end, self._end)
         result = Scan(header_ok=True, header_mac=self._head_mac)
@@ -461,7 +474,7 @@ class Trail:
                 yield records.decode(frame.seq, RecordType(frame.type), plaintext)
             except (InvalidTag, ValueError, KeyError, TypeError):
                 raise TrailTampered(
-                    [Problem(frame.position, "its content does not decrypt to a record")]
+                    [Problem(frame.position, _("its content does not decrypt to a record"))]
                 ) from None
 
     def runs(self) -> list[RunSummary]:
@@ -730,7 +743,7 @@ def verify_unlocked(
     try:
         fd = os.open(path, os.O_RDONLY | _BINARY)
     except FileNotFoundError:
-        result = Scan(problems=[Problem(None, f"the log file {path} is missing")])
+        result = Scan(problems=[_missing(path)])
     except OSError as exc:
         raise StorageError(
             _("cannot read {path}: {strerror}.").format(path=path, strerror=exc.strerror)
@@ -788,11 +801,15 @@ def _cut_tail(directory: Path, fd: int, data: bytes, result: Scan) -> str:
             _("cannot repair the trail's torn tail: {value}.").format(value=exc.strerror or exc),
             hint=_("Free some disk space and try again."),
         ) from exc
-    kept = f"records 0 to {tail.index - 1} are intact" if tail.index else "no record was lost"
-    return (
-        f"the last record (#{tail.index}) was incomplete ({tail.reason}), left by an "
-        f"interrupted write; it was moved to {side.name}; {kept}."
+    kept = (
+        _("records 0 to {last} are intact").format(last=tail.index - 1)
+        if tail.index
+        else _("no record was lost")
     )
+    return _(
+        "the last record (#{index}) was incomplete ({reason}), left by an "
+        "interrupted write; it was moved to {side}; {kept}."
+    ).format(index=tail.index, reason=tail.reason, side=side.name, kept=kept)
 
 
 def _open_read_only(path: Path, refused: OSError) -> int:
@@ -813,10 +830,14 @@ def _tail_left(result: Scan) -> str:
     """The warning for a torn tail that cannot be cut off (the trail is read-only)."""
     tail = result.tail
     assert tail is not None
-    return (
-        f"the last record (#{tail.index}) is incomplete ({tail.reason}), left by an interrupted "
+    return _(
+        "the last record (#{index}) is incomplete ({reason}), left by an interrupted "
         "write; it stays in place until the trail can be written."
-    )
+    ).format(index=tail.index, reason=tail.reason)
+
+
+def _missing(path: Path) -> Problem:
+    return Problem(None, _("the log file {path} is missing").format(path=path))
 
 
 def _move_into_place(staging: Path, directory: Path) -> None:

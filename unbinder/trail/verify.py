@@ -13,6 +13,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 
 from unbinder.errors import ExitCode, TamperedError, UnbinderError
+from unbinder.i18n.translate import _
 from unbinder.trail import blobs, records
 from unbinder.trail.anchor import Anchor, AnchorCheck, check
 from unbinder.trail.keys import TrailKeys
@@ -118,22 +119,26 @@ def build_report(
             _account(record, frame, prev=prev, runs=runs, blob_refs=blob_refs, report=report)
         prev = frame
     if result.frames and result.frames[0].type != RecordType.CREATED:
-        report.problems.append(Problem(0, "the log does not start with its creation record"))
+        report.problems.append(Problem(0, _("the log does not start with its creation record")))
     report.runs = len(runs)
     report.sealed_runs = [r for r, s in runs.items() if s.sealed]
     report.unsealed_runs = [r for r, s in runs.items() if not s.sealed]
     for run_id in report.unsealed_runs:
         report.warnings.append(
-            f"run {run_id} ({runs[run_id].kind}) was not sealed: it was interrupted, or it is "
-            "still running"
+            _(
+                "run {run} ({kind}) was not sealed: it was interrupted, or it is "
+                "still running"
+            ).format(run=run_id, kind=runs[run_id].kind)
         )
     _check_blobs(directory / "blobs", keys, blob_refs, report)
     if result.tail is not None:
         tail = result.tail
         report.warnings.append(
-            f"torn tail at record {tail.index}: {tail.reason} at byte {tail.offset}, left by an "
-            "interrupted write; it is moved to a side file when the trail is next opened "
-            "for writing"
+            _(
+                "torn tail at record {index}: {reason} at byte {offset}, left by an "
+                "interrupted write; it is moved to a side file when the trail is next opened "
+                "for writing"
+            ).format(index=tail.index, reason=tail.reason, offset=tail.offset)
         )
     if anchor is not None:
         _check_anchor(anchor, keys, result, report)
@@ -152,13 +157,15 @@ def _decrypt(
         )
     except InvalidTag:
         if report is not None:
-            report.problems.append(Problem(frame.position, "its ciphertext does not authenticate"))
+            report.problems.append(
+                Problem(frame.position, _("its ciphertext does not authenticate"))
+            )
         return None
     try:
         return records.decode(frame.seq, RecordType(frame.type), plaintext)
     except (ValueError, KeyError, TypeError):
         if report is not None:
-            report.problems.append(Problem(frame.position, "its content is not a valid record"))
+            report.problems.append(Problem(frame.position, _("its content is not a valid record")))
     return None
 
 
@@ -174,17 +181,27 @@ def _account(
     index = frame.position
     if record.type == RecordType.CREATED:
         if index != 0:
-            report.problems.append(Problem(index, "a second creation record"))
+            report.problems.append(Problem(index, _("a second creation record")))
         return
     if record.type == RecordType.RUN_START:
         runs[record.seq] = _RunState(kind=str(record.payload.get("kind", "?")))
         return
     state = runs.get(record.run) if record.run is not None else None
     if state is None:
-        report.problems.append(Problem(index, f"it belongs to run {record.run}, never started"))
+        report.problems.append(
+            Problem(
+                index,
+                _("it belongs to run {run}, never started").format(run=record.run),
+            )
+        )
         return
     if state.sealed:
-        report.problems.append(Problem(index, f"it was added to run {record.run} after its seal"))
+        report.problems.append(
+            Problem(
+                index,
+                _("it was added to run {run} after its seal").format(run=record.run),
+            )
+        )
         return
     if record.type == RecordType.RUN_SEAL:
         state.sealed = True
@@ -193,13 +210,18 @@ def _account(
             report.problems.append(
                 Problem(
                     index,
-                    f"the seal of run {record.run} counts {count} records but the log "
-                    f"holds {state.records}",
+                    _(
+                        "the seal of run {run} counts {count} records but the log "
+                        "holds {held}"
+                    ).format(run=record.run, count=count, held=state.records),
                 )
             )
         if prev is None or record.payload.get("head_mac") != prev.mac.hex():
             report.problems.append(
-                Problem(index, f"the seal of run {record.run} names another head")
+                Problem(
+                    index,
+                    _("the seal of run {run} names another head").format(run=record.run),
+                )
             )
         return
     state.records += 1
@@ -216,22 +238,29 @@ def _check_blobs(
     for index, blob_id in refs:
         if blob_id not in checked:
             if blob_id not in present:
-                checked[blob_id] = "is missing"
+                checked[blob_id] = _("is missing")
             else:
                 try:
                     blobs.load(blob_dir, keys, blob_id)
                     checked[blob_id] = None
                 except TamperedError as exc:
-                    checked[blob_id] = f"is not authentic ({exc.message})"
+                    checked[blob_id] = _("is not authentic ({why})").format(why=exc.message)
                 except UnbinderError as exc:
-                    checked[blob_id] = f"cannot be read ({exc.message})"
+                    checked[blob_id] = _("cannot be read ({why})").format(why=exc.message)
         problem = checked[blob_id]
         if blob_id in present:
             report.blobs_present += 1
         if problem is None:
             report.blobs_authentic += 1
         else:
-            report.problems.append(Problem(index, f"its evidence file {blob_id[:12]}... {problem}"))
+            report.problems.append(
+                Problem(
+                    index,
+                    _("its evidence file {blob}... {problem}").format(
+                        blob=blob_id[:12], problem=problem
+                    ),
+                )
+            )
     report.orphan_blobs = len(present - {b for _record, b in refs})
 
 
@@ -249,5 +278,7 @@ def _check_anchor(anchor: Anchor, keys: TrailKeys, result: Scan, report: VerifyR
     report.anchor_ok = outcome.ok
     if outcome.ok is False:
         report.problems.append(
-            Problem(None, outcome.message, scope=f"anchor ({anchor.description})")
+            Problem(
+                None, outcome.message, scope=_("anchor ({where})").format(where=anchor.description)
+            )
         )
