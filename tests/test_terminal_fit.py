@@ -165,3 +165,21 @@ def test_status_fits_80_columns_and_keeps_its_commands_whole(
     assert any(
         line.endswith("unbinder mark demo-chat --phone OLD --status changed") for line in lines
     )
+
+
+def test_the_table_cuts_addresses_to_host_and_path_and_the_json_keeps_them() -> None:
+    from unbinder.cli.progress import short_addresses
+
+    said = "URL https://accounts.example.test/reset.htm?site=0&scene=reset, then “https://a.test/x”"
+    assert short_addresses(said) == (
+        "URL https://accounts.example.test/reset.htm?…, then “https://a.test/x”"
+    )
+    # Alipay's evidence is the address its reset page went to, with a long query.
+    args = ["audit", "+86", "138", "0013", "8000", "--fixtures", "--yes", "--no-trail"]
+    for columns in ("80", "240"):  # at 240 the cell holds the address on one line
+        shown = CliRunner().invoke(cli, [*args, "--platform", "alipay"], env={"COLUMNS": columns})
+        assert shown.exit_code == 0, shown.output
+        assert "scene_code" not in shown.stdout
+    assert "https://accounts.alipay.com/console/queryStrategy.htm?…" in shown.stdout
+    data = CliRunner().invoke(cli, [*args, "--platform", "alipay", "--json"])
+    assert "scene_code=" in json.loads(data.stdout)["platforms"][0]["evidence"]["matched"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -142,6 +144,23 @@ class Progress:
         return table
 
 
+_ADDRESS = re.compile(r"https?://[^\s)”\"']+")
+
+
+def short_addresses(text: str) -> str:
+    """`text` with each web address cut to its host and path (`?…` where a query was): the
+    table is read, not copied from; the report and the JSON keep the address whole."""
+
+    def cut(found: re.Match[str]) -> str:
+        address = found.group(0)
+        address, after = address.rstrip(",.;:"), address[len(address.rstrip(",.;:")) :]
+        parts = urlsplit(address)
+        query = "?…" if parts.query else ""
+        return f"{parts.scheme}://{parts.netloc}{parts.path}{query}{after}"
+
+    return _ADDRESS.sub(cut, text)
+
+
 def result_table(result: AuditResult, lang: str = "en") -> None:
     """The table at the end, most urgent first: platform, outcome, evidence, what to do next;
     then the coverage, the platforms that need the person by name, and the commands to copy.
@@ -178,7 +197,7 @@ def result_table(result: AuditResult, lang: str = "en") -> None:
             _platform_cell(item, lang),
             f"[{STYLES.get(item.status, '')}]{label(item.status, lang)}[/]"
             + (f"\n[dim]{say('by_login', lang)}[/]" if item.via == "login" else ""),
-            escape(item.evidence_summary(lang)),
+            escape(short_addresses(item.evidence_summary(lang))),
             escape(next_text),
         )
     out.print(table)
