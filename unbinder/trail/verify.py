@@ -126,8 +126,7 @@ def build_report(
     for run_id in report.unsealed_runs:
         report.warnings.append(
             _(
-                "run {run} ({kind}) was not sealed: it was interrupted, or it is "
-                "still running"
+                "run {run} ({kind}) was not sealed: it was interrupted, or it is still running"
             ).format(run=run_id, kind=runs[run_id].kind)
         )
     _check_blobs(directory / "blobs", keys, blob_refs, report)
@@ -211,8 +210,7 @@ def _account(
                 Problem(
                     index,
                     _(
-                        "the seal of run {run} counts {count} records but the log "
-                        "holds {held}"
+                        "the seal of run {run} counts {count} records but the log holds {held}"
                     ).format(run=record.run, count=count, held=state.records),
                 )
             )
