@@ -28,6 +28,12 @@ from unbinder.trail import RecordType, Trail
 
 MAX_PAGES = 6
 PLATFORMS = 33
+ISSUE_19_OTHERS = (
+    *("abc", "alipay", "aol", "apple", "boc", "bocom", "cashapp", "ccb", "coinbase", "etax-cn"),
+    *("google", "gov-services-cn", "icbc", "medical-insurance-cn", "microsoft", "paypal"),
+    *("social-security-12333", "traffic-12123", "venmo", "wechat", "yahoo", "12306", "airbnb"),
+    *("amazon", "baidu", "ctrip"),
+)
 A4_CONTENT_PX = (297 - 10 - 11) / 25.4 * 96  # one page's height inside the print margins
 
 
@@ -45,7 +51,11 @@ def many(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Built:
     root = tmp_path_factory.mktemp("print")
     home = root / "data"
     shutil.copytree(demo_run.home, home)
-    others = [e.id for e in load_catalog().select()][: PLATFORMS - 7]
+    # The 26 most harmful of the catalog when issue #19 set the six pages (the catalog grows:
+    # each new platform the default scenario finds bound adds a full-width screenshot).
+    others = list(ISSUE_19_OTHERS)
+    known = {e.id for e in load_catalog().select()}
+    assert set(others) <= known
     box = Sandbox(Path(tempfile.mkdtemp(prefix="ub-")))  # short: Chromium's sockets live there
     args = [a for i in others for a in ("--platform", i)]
     done = box.run(
