@@ -76,14 +76,16 @@ class Problem:
     message: str
     scope: str = ""  # names the place when it is neither a record nor the header (the anchor)
 
-    def __str__(self) -> str:
+    @property
+    def where(self) -> str:
         if self.scope:
-            where = self.scope
-        elif self.index is None:
-            where = _("log header")
-        else:
-            where = _("record {index}").format(index=self.index)
-        return _("{where}: {problem}").format(where=where, problem=self.message)
+            return self.scope
+        if self.index is None:
+            return _("log header")
+        return _("record {index}").format(index=self.index)
+
+    def __str__(self) -> str:
+        return _("{where}: {problem}").format(where=self.where, problem=self.message)
 
 
 @dataclass(frozen=True)

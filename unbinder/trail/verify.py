@@ -76,8 +76,7 @@ class VerifyReport:
             "anchor": {"status": self.anchor, "ok": self.anchor_ok},
             "side_files": self.side_files,
             "problems": [
-                {"index": p.index, "where": str(p).split(": ", 1)[0], "message": p.message}
-                for p in self.problems
+                {"index": p.index, "where": p.where, "message": p.message} for p in self.problems
             ],
             "warnings": self.warnings,
         }
