@@ -51,11 +51,16 @@ def host_allowed(host: str, domains: Sequence[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
 
 
-def _redacted_url(url: str) -> str:
-    """The URL without its query and fragment (numbers hide there), then redacted."""
+def without_query(url: str) -> str:
+    """The URL's scheme, host and path; `?…` where a query was (the fragment goes too)."""
     parts = urlsplit(url)
     tail = "?…" if parts.query else ""
-    return redact(f"{parts.scheme}://{parts.netloc}{parts.path}{tail}")
+    return f"{parts.scheme}://{parts.netloc}{parts.path}{tail}"
+
+
+def _redacted_url(url: str) -> str:
+    """The URL without its query and fragment (numbers hide there), then redacted."""
+    return redact(without_query(url))
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -151,12 +150,12 @@ def short_addresses(text: str) -> str:
     """`text` with each web address cut to its host and path (`?…` where a query was): the
     table is read, not copied from; the report and the JSON keep the address whole."""
 
+    from unbinder.browser.guard import without_query
+
     def cut(found: re.Match[str]) -> str:
         address = found.group(0)
-        address, after = address.rstrip(",.;:"), address[len(address.rstrip(",.;:")) :]
-        parts = urlsplit(address)
-        query = "?…" if parts.query else ""
-        return f"{parts.scheme}://{parts.netloc}{parts.path}{query}{after}"
+        kept = address.rstrip(",.;:")  # a sentence's punctuation after the address
+        return without_query(kept) + address[len(kept) :]
 
     return _ADDRESS.sub(cut, text)
 
